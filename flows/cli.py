@@ -1,0 +1,102 @@
+"""The ``ocrflow`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from schemas.settings import DeviceName, LineOrientationMode, OcrSettings, RuntimeName
+
+app = typer.Typer(help="ocrflow: scanned documents in, queryable text out.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """ocrflow: scanned documents in, queryable text out."""
+
+
+def engine_settings(**overrides: Any) -> OcrSettings:
+    """Settings from the environment, with the flags that were given on top."""
+    return OcrSettings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def ocr(
+    files: Annotated[list[Path], typer.Argument(help="PNG, JPEG, TIFF or PDF files.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of records.")] = False,
+    annotate: Annotated[
+        Path | None, typer.Option(help="Write each page with its lines drawn as PNG here.")
+    ] = None,
+    model_set: Annotated[str | None, typer.Option(help="Model set name.")] = None,
+    runtime: Annotated[RuntimeName | None, typer.Option(help="Inference runtime.")] = None,
+    device: Annotated[DeviceName | None, typer.Option(help="auto, cpu or cuda.")] = None,
+    det_max_side: Annotated[int | None, typer.Option(help="Detection side limit.")] = None,
+    pdf_dpi: Annotated[int | None, typer.Option(help="PDF rendering DPI.")] = None,
+    line_orientation: Annotated[
+        LineOrientationMode | None, typer.Option(help="off, verify or trust.")
+    ] = None,
+    page_orientation: Annotated[
+        bool | None, typer.Option("--page-orientation/--no-page-orientation")
+    ] = None,
+) -> None:
+    """Read FILES in one process (recognition batched across all of them) and print their text.
+
+    Exits with status 2 when any file could not be read (each is reported with its reason).
+    """
+    from ocr_tasks.annotate import annotate_document
+    from ocr_tasks.pipeline import DocumentInput, OcrEngine
+
+    settings = engine_settings(
+        model_set=model_set,
+        runtime=runtime,
+        device=device,
+        det_max_side=det_max_side,
+        pdf_dpi=pdf_dpi,
+        line_orientation=line_orientation,
+        page_orientation=page_orientation,
+    )
+    engine = OcrEngine(settings)
+    inputs = [_read_input(path) for path in files]
+    results = engine.read(inputs)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False))
+    else:
+        for result in results:
+            _print_text(result)
+    if annotate is not None:
+        limits = engine.decode_limits
+        for result, document in zip(results, inputs, strict=True):
+            if result.status == "done":
+                annotate_document(result, document.data, limits, annotate)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(2)
+
+
+def _read_input(path: Path) -> Any:
+    from ocr_tasks.pipeline import DocumentInput
+
+    try:
+        return DocumentInput.from_path(path)
+    except OSError as exc:
+        # A file we cannot open is reported like any unreadable document.
+        return DocumentInput(str(path), b"", open_error=f"cannot open file: {exc.strerror}")
+
+
+def _print_text(result: Any) -> None:
+    if result.status == "failed":
+        typer.echo(f"{result.source}: FAILED ({result.error_kind}): {result.error}", err=True)
+        return
+    for page in result.pages:
+        rotated = f", turned {page.orientation}°" if page.orientation else ""
+        typer.echo(f"== {result.source} page {page.number}{rotated}")
+        for line in page.lines:
+            typer.echo(line.text)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,72 @@
+"""Quadrilateral helpers shared by detection and cropping: ordering, reading order, crops."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Lines taller than this ratio of their width are vertical text, read turned a quarter.
+_VERTICAL_LINE_RATIO = 1.5
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Four points as top-left, top-right, bottom-right, bottom-left."""
+    by_x = points[np.argsort(points[:, 0], kind="stable")]
+    left, right = by_x[:2], by_x[2:]
+    top_left, bottom_left = left[np.argsort(left[:, 1], kind="stable")]
+    top_right, bottom_right = right[np.argsort(right[:, 1], kind="stable")]
+    return np.array([top_left, top_right, bottom_right, bottom_left], dtype=np.float32)
+
+
+def reading_order(quads: np.ndarray) -> np.ndarray:
+    """Indices of quads in reading order: rows top to bottom, each row left to right.
+
+    Two boxes share a row when they overlap vertically by half the smaller one's height,
+    which holds at any resolution (a fixed pixel tolerance does not).
+    """
+    if len(quads) == 0:
+        return np.zeros(0, dtype=np.int64)
+    tops, bottoms = quads[:, :, 1].min(axis=1), quads[:, :, 1].max(axis=1)
+    lefts = quads[:, :, 0].min(axis=1)
+    order = np.argsort(tops + bottoms, kind="stable")
+    rows: list[list[int]] = []
+    for index in order:
+        if rows and _same_row(rows[-1], int(index), tops, bottoms):
+            rows[-1].append(int(index))
+        else:
+            rows.append([int(index)])
+    return np.array([i for row in rows for i in sorted(row, key=lambda j: lefts[j])])
+
+
+def _same_row(row: list[int], index: int, tops: np.ndarray, bottoms: np.ndarray) -> bool:
+    anchor = row[0]
+    overlap = min(bottoms[anchor], bottoms[index]) - max(tops[anchor], tops[index])
+    smaller = min(bottoms[anchor] - tops[anchor], bottoms[index] - tops[index])
+    return bool(overlap >= 0.5 * max(smaller, 1.0))
+
+
+def crop_quad(page: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Cut a quadrilateral out of the page, rectified to a horizontal strip."""
+    width = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[3] - quad[2])))
+    height = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
+    width, height = max(width, 1), max(height, 1)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    transform = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    crop = cv2.warpPerspective(
+        page, transform, (width, height), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
+    )
+    if height / width >= _VERTICAL_LINE_RATIO:
+        crop = np.ascontiguousarray(np.rot90(crop))
+    return crop
+
+
+def rotate_page(page: np.ndarray, clockwise_degrees: int) -> np.ndarray:
+    """Rotate a page by a multiple of 90° clockwise."""
+    codes = {
+        90: cv2.ROTATE_90_CLOCKWISE,
+        180: cv2.ROTATE_180,
+        270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    }
+    if clockwise_degrees % 360 == 0:
+        return page
+    return cv2.rotate(page, codes[clockwise_degrees % 360])

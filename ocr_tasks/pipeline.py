@@ -1,0 +1,234 @@
+"""The OCR engine: decode pages → orient → detect → crop → classify → recognise → records.
+
+Pages are decoded and laid out one at a time (a page image is dropped once its lines are
+cut), while line crops from every page of every document in the call wait in one queue and
+are recognised together, in batches sorted by width.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ocr_tasks.classify import LineAngleClassifier
+from ocr_tasks.decode import DecodeLimits, decode_pages
+from ocr_tasks.detect import DetectionParams, TextDetector
+from ocr_tasks.errors import DocumentError
+from ocr_tasks.geometry import crop_quad, rotate_page
+from ocr_tasks.models import ModelSet, resolve_model_set
+from ocr_tasks.orient import PageOrientation, PageOrientationClassifier
+from ocr_tasks.recognise import Reading, TextRecognizer, load_charset
+from ocr_tasks.runtimes import Runtime, load_runtime
+from schemas.records import DocumentResult, LineResult, PageResult
+from schemas.settings import OcrSettings
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    """A document to read: its bytes and the name it is reported under."""
+
+    source: str
+    data: bytes
+    open_error: str | None = None
+
+    @classmethod
+    def from_path(cls, path: Path) -> DocumentInput:
+        return cls(str(path), path.read_bytes())
+
+
+@dataclass
+class _PendingLine:
+    quad: np.ndarray
+    crop: np.ndarray
+    reading: Reading | None = None
+    angle: int = 0
+
+
+@dataclass
+class _PendingPage:
+    number: int
+    width: int
+    height: int
+    orientation: PageOrientation
+    lines: list[_PendingLine]
+
+
+@dataclass
+class _PendingDocument:
+    source: str
+    pages: list[_PendingPage] = field(default_factory=list)
+    error: DocumentError | None = None
+    seconds: float = 0.0
+
+
+class OcrEngine:
+    """One per worker process: sessions are loaded once and are not shared across threads."""
+
+    def __init__(self, settings: OcrSettings | None = None) -> None:
+        self.settings = settings or OcrSettings()
+        self.model_set: ModelSet = resolve_model_set(self.settings)
+        self.runtime: Runtime = load_runtime(self.settings)
+        self._limits = DecodeLimits(
+            max_page_pixels=self.settings.max_page_pixels,
+            max_pages=self.settings.max_pages,
+            max_file_bytes=self.settings.max_file_bytes,
+            pdf_dpi=self.settings.pdf_dpi,
+        )
+        self.detector = TextDetector(self.runtime.load(self.model_set.det), self._detection_params())
+        self.recognizer = self._load_recognizer()
+        self.classifier = (
+            LineAngleClassifier(self.runtime.load(self.model_set.cls), self.settings.cls_batch_size)
+            if self.settings.line_orientation != "off"
+            else None
+        )
+        self.orienter = (
+            PageOrientationClassifier(
+                self.runtime.load(self.model_set.orientation),
+                self.settings.page_orientation_min_confidence,
+            )
+            if self.settings.page_orientation
+            else None
+        )
+
+    @property
+    def decode_limits(self) -> DecodeLimits:
+        return self._limits
+
+    def _detection_params(self) -> DetectionParams:
+        defaults, s = self.model_set.det_defaults, self.settings
+        return DetectionParams(
+            max_side=s.det_max_side,
+            thresh=s.det_thresh if s.det_thresh is not None else defaults.thresh,
+            box_thresh=s.det_box_thresh if s.det_box_thresh is not None else defaults.box_thresh,
+            unclip_ratio=(
+                s.det_unclip_ratio if s.det_unclip_ratio is not None else defaults.unclip_ratio
+            ),
+            max_candidates=s.det_max_candidates,
+        )
+
+    def _load_recognizer(self) -> TextRecognizer:
+        session = self.runtime.load(self.model_set.rec)
+        charset = load_charset(
+            session,
+            session.metadata,
+            self.model_set.charset_file,
+            prefer_file=self.settings.rec_charset is not None,
+        )
+        return TextRecognizer(session, charset, self.settings.rec_batch_size)
+
+    def read_paths(self, paths: Iterable[Path]) -> list[DocumentResult]:
+        return self.read(DocumentInput.from_path(path) for path in paths)
+
+    def read(self, documents: Iterable[DocumentInput]) -> list[DocumentResult]:
+        """Read every document; one that cannot be read comes back failed with its reason."""
+        pending: list[_PendingDocument] = []
+        queue: list[_PendingLine] = []
+        for document in documents:
+            laid_out = self._lay_out(document, queue)
+            pending.append(laid_out)
+            if len(queue) >= self.settings.rec_flush_lines:
+                self._read_lines(queue)
+                queue = []
+        self._read_lines(queue)
+        return [self._to_record(document) for document in pending]
+
+    def _lay_out(self, document: DocumentInput, queue: list[_PendingLine]) -> _PendingDocument:
+        started = time.perf_counter()
+        pending = _PendingDocument(document.source)
+        try:
+            if document.open_error:
+                raise DocumentError(document.source, document.open_error)
+            pages = decode_pages(document.data, document.source, self._limits)
+            for number, page in enumerate(pages, 1):
+                laid_out = self._lay_out_page(number, page)
+                pending.pages.append(laid_out)
+                queue.extend(laid_out.lines)
+        except DocumentError as error:
+            pending.error = error
+        pending.seconds = time.perf_counter() - started
+        return pending
+
+    def _lay_out_page(self, number: int, page: np.ndarray) -> _PendingPage:
+        orientation = self.orienter(page) if self.orienter else PageOrientation(0, 1.0)
+        upright = rotate_page(page, orientation.rotation)
+        quads = self.detector(upright)
+        lines = [_PendingLine(quad, crop_quad(upright, quad)) for quad in quads]
+        height, width = upright.shape[:2]
+        return _PendingPage(number, width, height, orientation, lines)
+
+    def _read_lines(self, lines: Sequence[_PendingLine]) -> None:
+        if not lines:
+            return
+        readings = self.recognizer([line.crop for line in lines])
+        for line, reading in zip(lines, readings, strict=True):
+            line.reading = reading
+        if self.classifier is not None:
+            self._settle_upside_down(lines)
+        for line in lines:
+            line.crop = _EMPTY_CROP  # the pixels are no longer needed
+
+    def _settle_upside_down(self, lines: Sequence[_PendingLine]) -> None:
+        """Flip the lines the classifier calls upside down, when the evidence agrees.
+
+        The stock classifier turns long, correct lines over, so in ``verify`` mode a flip
+        stands only when the flipped crop reads with more confidence than the original.
+        """
+        assert self.classifier is not None
+        upside_down = self.classifier([line.crop for line in lines])
+        suspects = [
+            line for line, p in zip(lines, upside_down, strict=True) if p >= self.settings.cls_thresh
+        ]
+        if not suspects:
+            return
+        flipped = self.recognizer([np.ascontiguousarray(line.crop[::-1, ::-1]) for line in suspects])
+        for line, reading in zip(suspects, flipped, strict=True):
+            assert line.reading is not None
+            if self.settings.line_orientation == "trust" or reading.confidence > line.reading.confidence:
+                line.reading, line.angle = reading, 180
+
+    def _to_record(self, document: _PendingDocument) -> DocumentResult:
+        common = {
+            "source": document.source,
+            "model_set": self.model_set.name,
+            "runtime": self.runtime.name,
+            "seconds": document.seconds,
+        }
+        if document.error is not None:
+            return DocumentResult(
+                status="failed",
+                error=document.error.reason,
+                error_kind=document.error.kind,
+                **common,  # type: ignore[arg-type]
+            )
+        pages = [_page_record(page) for page in document.pages]
+        return DocumentResult(pages=pages, **common)  # type: ignore[arg-type]
+
+
+_EMPTY_CROP = np.zeros((1, 1, 3), dtype=np.uint8)
+
+
+def _page_record(page: _PendingPage) -> PageResult:
+    lines = [
+        LineResult(
+            order=order,
+            text=line.reading.text,
+            confidence=line.reading.confidence,
+            char_confidences=list(line.reading.char_confidences),
+            polygon=[(float(x), float(y)) for x, y in line.quad],
+            angle=180 if line.angle == 180 else 0,
+        )
+        for order, line in enumerate(page.lines)
+        if line.reading is not None and line.reading.text.strip()
+    ]
+    return PageResult(
+        number=page.number,
+        width=page.width,
+        height=page.height,
+        orientation=page.orientation.rotation,  # type: ignore[arg-type]
+        orientation_confidence=page.orientation.confidence,
+        lines=lines,
+    )

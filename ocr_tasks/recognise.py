@@ -1,0 +1,101 @@
+"""Recognise stage: CRNN/SVTR line recognition with CTC greedy decoding, batched.
+
+Crops from every page and document of a call arrive together; they are sorted by aspect
+ratio so each batch pads to a similar width, then put back in their original order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ocr_tasks.errors import ModelNotFoundError
+from ocr_tasks.runtimes import InferenceSession
+from ocr_tasks.textline import aspect_ratio, normalised_strip
+
+_HEIGHT = 48
+_MIN_WIDTH = 320
+_BLANK = "<blank>"
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+
+
+class TextRecognizer:
+    def __init__(
+        self, session: InferenceSession, charset: Sequence[str], batch_size: int
+    ) -> None:
+        self._session = session
+        self._charset = np.array(list(charset), dtype=object)
+        self._batch_size = batch_size
+
+    def __call__(self, crops: Sequence[np.ndarray]) -> list[Reading]:
+        readings: list[Reading | None] = [None] * len(crops)
+        order = sorted(range(len(crops)), key=lambda i: aspect_ratio(crops[i]))
+        for start in range(0, len(order), self._batch_size):
+            indices = order[start : start + self._batch_size]
+            batch = recognition_batch([crops[i] for i in indices])
+            for index, reading in zip(indices, self.decode(self._session.run(batch)), strict=True):
+                readings[index] = reading
+        return [r for r in readings if r is not None]
+
+    def decode(self, probabilities: np.ndarray) -> list[Reading]:
+        """CTC greedy decoding: best class per step, merge repeats, drop blanks."""
+        best = probabilities.argmax(axis=2)
+        best_prob = np.take_along_axis(probabilities, best[:, :, None], axis=2)[:, :, 0]
+        repeated = np.zeros_like(best, dtype=bool)
+        repeated[:, 1:] = best[:, 1:] == best[:, :-1]
+        keep = (best != 0) & ~repeated
+        readings = []
+        for row_classes, row_probs, row_keep in zip(best, best_prob, keep, strict=True):
+            chars = self._charset[row_classes[row_keep]]
+            probs = row_probs[row_keep].astype(float)
+            confidence = float(probs.mean()) if len(probs) else 0.0
+            readings.append(Reading("".join(chars), confidence, tuple(probs.tolist())))
+        return readings
+
+
+def recognition_batch(crops: Sequence[np.ndarray]) -> np.ndarray:
+    widest = max(aspect_ratio(crop) for crop in crops)
+    width = max(_MIN_WIDTH, math.ceil(_HEIGHT * widest))
+    return np.stack([normalised_strip(crop, _HEIGHT, width) for crop in crops])
+
+
+def load_charset(
+    session: InferenceSession,
+    metadata: Mapping[str, str],
+    charset_file: Path | None,
+    prefer_file: bool,
+) -> list[str]:
+    """Class index → character: blank first, the model's characters, then the space when the
+    model has a class for it. The class count is read from a probe run, so a dictionary that
+    does not fit the model is refused at load time rather than producing wrong text."""
+    characters = _characters(metadata, charset_file, prefer_file)
+    classes = int(session.run(np.zeros((1, 3, _HEIGHT, _MIN_WIDTH), np.float32)).shape[-1])
+    charset = [_BLANK, *characters]
+    if len(charset) + 1 == classes:
+        charset.append(" ")
+    if len(charset) != classes:
+        raise ModelNotFoundError(
+            f"character set has {len(characters)} characters but the model has {classes} classes"
+        )
+    return charset
+
+
+def _characters(
+    metadata: Mapping[str, str], charset_file: Path | None, prefer_file: bool
+) -> list[str]:
+    from_metadata = metadata.get("character")
+    if charset_file is not None and (prefer_file or not from_metadata):
+        return charset_file.read_text(encoding="utf-8").splitlines()
+    if from_metadata:
+        return from_metadata.splitlines()
+    raise ModelNotFoundError("recognition model has no character set and none was given")

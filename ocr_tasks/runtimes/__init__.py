@@ -1,0 +1,51 @@
+"""Runtime plugs: one narrow protocol (a model file in, arrays in, arrays out).
+
+The pipeline only ever calls :func:`load_runtime` and ``Runtime.load(model).run(batch)``;
+adding a runtime means adding a module here and a name to ``schemas.settings.RuntimeName``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from schemas.settings import OcrSettings
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One model in the formats it is available in; each runtime takes the one it reads."""
+
+    name: str
+    onnx: Path | None = None
+    paddle_dir: Path | None = None
+
+
+class InferenceSession(Protocol):
+    """A loaded model: NCHW float32 batch in, the model's first output out."""
+
+    @property
+    def metadata(self) -> Mapping[str, str]: ...
+
+    def run(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+class Runtime(Protocol):
+    name: str
+    device: str
+
+    def load(self, model: ModelFile) -> InferenceSession: ...
+
+
+def load_runtime(settings: OcrSettings) -> Runtime:
+    if settings.runtime == "paddle":
+        from ocr_tasks.runtimes.paddle import PaddleRuntime
+
+        return PaddleRuntime(settings)
+    from ocr_tasks.runtimes.onnx import OnnxRuntime
+
+    return OnnxRuntime(settings)

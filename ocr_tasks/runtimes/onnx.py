@@ -1,0 +1,60 @@
+"""ONNX Runtime plug: CPU by default, the CUDA provider when onnxruntime-gpu is installed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import onnxruntime as ort
+
+from ocr_tasks.errors import ModelNotFoundError
+from ocr_tasks.runtimes import ModelFile
+from schemas.settings import OcrSettings
+
+
+class OnnxSession:
+    def __init__(self, session: ort.InferenceSession) -> None:
+        self._session = session
+        self._input = session.get_inputs()[0].name
+        self._output = session.get_outputs()[0].name
+
+    @property
+    def metadata(self) -> Mapping[str, str]:
+        meta: Mapping[str, str] = self._session.get_modelmeta().custom_metadata_map
+        return meta
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        outputs = self._session.run([self._output], {self._input: batch})
+        result: np.ndarray = outputs[0]
+        return result
+
+
+class OnnxRuntime:
+    name = "onnxruntime"
+
+    def __init__(self, settings: OcrSettings) -> None:
+        available = ort.get_available_providers()
+        wants_cuda = settings.device in ("auto", "cuda")
+        if settings.device == "cuda" and "CUDAExecutionProvider" not in available:
+            raise RuntimeError("device=cuda but onnxruntime has no CUDAExecutionProvider")
+        use_cuda = wants_cuda and "CUDAExecutionProvider" in available
+        self.device = "cuda" if use_cuda else "cpu"
+        self._providers = (
+            ["CUDAExecutionProvider", "CPUExecutionProvider"] if use_cuda else ["CPUExecutionProvider"]
+        )
+        self._options = ort.SessionOptions()
+        self._options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._options.log_severity_level = 3
+        # Shapes change with every page and batch; an arena keeps the largest one forever.
+        self._options.enable_cpu_mem_arena = False
+        if settings.threads:
+            self._options.intra_op_num_threads = settings.threads
+            self._options.inter_op_num_threads = 1
+
+    def load(self, model: ModelFile) -> OnnxSession:
+        if model.onnx is None or not model.onnx.is_file():
+            raise ModelNotFoundError(f"{model.name}: no ONNX file at {model.onnx}")
+        session = ort.InferenceSession(
+            str(model.onnx), sess_options=self._options, providers=self._providers
+        )
+        return OnnxSession(session)

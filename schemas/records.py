@@ -1,0 +1,57 @@
+"""Pydantic records the OCR engine returns: a document, its pages, their lines."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Point = tuple[float, float]
+Orientation = Literal[0, 90, 180, 270]
+
+
+class LineResult(BaseModel):
+    """One recognised text line."""
+
+    order: int = Field(description="Position of the line in the page's reading order, from 0.")
+    text: str
+    confidence: float = Field(description="Mean of the per-character maximum probabilities.")
+    char_confidences: list[float] = Field(default_factory=list)
+    polygon: list[Point] = Field(
+        description="Four corners (clockwise from top-left) in the upright page's pixels."
+    )
+    angle: Literal[0, 180] = Field(0, description="Rotation applied to the crop before reading.")
+
+
+class PageResult(BaseModel):
+    """One page as read: size of the upright page, the rotation that made it upright."""
+
+    number: int = Field(description="Page number, from 1.")
+    width: int
+    height: int
+    orientation: Orientation = Field(
+        0, description="Clockwise rotation (degrees) that was applied to make the page upright."
+    )
+    orientation_confidence: float | None = None
+    lines: list[LineResult] = Field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+class DocumentResult(BaseModel):
+    """A whole document: its pages, or the reason it could not be read."""
+
+    source: str
+    status: Literal["done", "failed"] = "done"
+    error: str | None = None
+    error_kind: str | None = None
+    pages: list[PageResult] = Field(default_factory=list)
+    model_set: str
+    runtime: str
+    seconds: float = Field(0.0, description="Wall time spent on this document's pages.")
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(page.text for page in self.pages)
