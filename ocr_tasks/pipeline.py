@@ -22,7 +22,7 @@ from ocr_tasks.geometry import crop_quad, rotate_page
 from ocr_tasks.models import ModelSet, resolve_model_set
 from ocr_tasks.orient import PageOrientation, PageOrientationClassifier
 from ocr_tasks.recognise import Reading, TextRecognizer, load_charset
-from ocr_tasks.runtimes import Runtime, load_runtime
+from ocr_tasks.runtimes import InferenceSession, ModelFile, Runtime, load_runtime, load_session
 from schemas.records import DocumentResult, LineResult, PageResult
 from schemas.settings import OcrSettings
 
@@ -78,21 +78,24 @@ class OcrEngine:
             max_file_bytes=self.settings.max_file_bytes,
             pdf_dpi=self.settings.pdf_dpi,
         )
-        self.detector = TextDetector(self.runtime.load(self.model_set.det), self._detection_params())
+        self.detector = TextDetector(self._load(self.model_set.det), self._detection_params())
         self.recognizer = self._load_recognizer()
         self.classifier = (
-            LineAngleClassifier(self.runtime.load(self.model_set.cls), self.settings.cls_batch_size)
+            LineAngleClassifier(self._load(self.model_set.cls), self.settings.cls_batch_size)
             if self.settings.line_orientation != "off"
             else None
         )
         self.orienter = (
             PageOrientationClassifier(
-                self.runtime.load(self.model_set.orientation),
+                self._load(self.model_set.orientation),
                 self.settings.page_orientation_min_confidence,
             )
             if self.settings.page_orientation
             else None
         )
+
+    def _load(self, model: ModelFile) -> InferenceSession:
+        return load_session(self.runtime, model, self.settings)
 
     @property
     def decode_limits(self) -> DecodeLimits:
@@ -111,7 +114,7 @@ class OcrEngine:
         )
 
     def _load_recognizer(self) -> TextRecognizer:
-        session = self.runtime.load(self.model_set.rec)
+        session = self._load(self.model_set.rec)
         charset = load_charset(
             session,
             session.metadata,

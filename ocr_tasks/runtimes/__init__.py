@@ -38,6 +38,8 @@ class Runtime(Protocol):
     name: str
     device: str
 
+    def can_load(self, model: ModelFile) -> bool: ...
+
     def load(self, model: ModelFile) -> InferenceSession: ...
 
 
@@ -49,3 +51,13 @@ def load_runtime(settings: OcrSettings) -> Runtime:
     from ocr_tasks.runtimes.onnx import OnnxRuntime
 
     return OnnxRuntime(settings)
+
+
+def load_session(runtime: Runtime, model: ModelFile, settings: OcrSettings) -> InferenceSession:
+    """Load with the chosen runtime; a model that exists only as ONNX (the page orientation
+    model, say) runs on ONNX Runtime, which is always installed."""
+    if runtime.can_load(model) or runtime.name == "onnxruntime":
+        return runtime.load(model)
+    from ocr_tasks.runtimes.onnx import OnnxRuntime
+
+    return OnnxRuntime(settings).load(model)

@@ -51,6 +51,9 @@ class OnnxRuntime:
             self._options.intra_op_num_threads = settings.threads
             self._options.inter_op_num_threads = 1
 
+    def can_load(self, model: ModelFile) -> bool:
+        return model.onnx is not None and model.onnx.is_file()
+
     def load(self, model: ModelFile) -> OnnxSession:
         if model.onnx is None or not model.onnx.is_file():
             raise ModelNotFoundError(f"{model.name}: no ONNX file at {model.onnx}")

@@ -51,6 +51,9 @@ class PaddleRuntime:
         self.device = "cuda" if has_cuda and settings.device != "cpu" else "cpu"
         self._threads = settings.threads or 2
 
+    def can_load(self, model: ModelFile) -> bool:
+        return model.paddle_dir is not None and model.paddle_dir.is_dir()
+
     def load(self, model: ModelFile) -> PaddleSession:
         model_dir = model.paddle_dir
         if model_dir is None or not model_dir.is_dir():

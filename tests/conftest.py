@@ -1,0 +1,33 @@
+"""Shared fixtures: the data sets beside the checkout, and one engine per test process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ocr_tasks.pipeline import OcrEngine
+from schemas.settings import OcrSettings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("OCRFLOW_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+SAMPLES = REPO_ROOT / "samples"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data set not found at {SHARED_DATA} (set OCRFLOW_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def engine() -> OcrEngine:
+    """The default engine (PP-OCRv6 small on ONNX Runtime), loaded once per test process."""
+    return OcrEngine(OcrSettings())
+
+
+@pytest.fixture(scope="session")
+def engine_v4() -> OcrEngine:
+    return OcrEngine(OcrSettings(model_set="ppocrv4"))
