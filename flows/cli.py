@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ocr_tasks.pipeline import DocumentInput
+from schemas.records import DocumentResult
 from schemas.settings import DeviceName, LineOrientationMode, OcrSettings, RuntimeName
 
 app = typer.Typer(help="ocrflow: scanned documents in, queryable text out.", no_args_is_help=True)
@@ -27,7 +29,9 @@ def engine_settings(**overrides: Any) -> OcrSettings:
 @app.command()
 def ocr(
     files: Annotated[list[Path], typer.Argument(help="PNG, JPEG, TIFF or PDF files.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array of records.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON array of records.")
+    ] = False,
     annotate: Annotated[
         Path | None, typer.Option(help="Write each page with its lines drawn as PNG here.")
     ] = None,
@@ -48,7 +52,7 @@ def ocr(
     Exits with status 2 when any file could not be read (each is reported with its reason).
     """
     from ocr_tasks.annotate import annotate_document
-    from ocr_tasks.pipeline import DocumentInput, OcrEngine
+    from ocr_tasks.pipeline import OcrEngine
 
     settings = engine_settings(
         model_set=model_set,
@@ -67,6 +71,9 @@ def ocr(
     else:
         for result in results:
             _print_text(result)
+    for result in results:
+        if result.status == "failed":
+            typer.echo(f"{result.source}: FAILED ({result.error_kind}): {result.error}", err=True)
     if annotate is not None:
         limits = engine.decode_limits
         for result, document in zip(results, inputs, strict=True):
@@ -76,9 +83,7 @@ def ocr(
         raise typer.Exit(2)
 
 
-def _read_input(path: Path) -> Any:
-    from ocr_tasks.pipeline import DocumentInput
-
+def _read_input(path: Path) -> DocumentInput:
     try:
         return DocumentInput.from_path(path)
     except OSError as exc:
@@ -86,10 +91,7 @@ def _read_input(path: Path) -> Any:
         return DocumentInput(str(path), b"", open_error=f"cannot open file: {exc.strerror}")
 
 
-def _print_text(result: Any) -> None:
-    if result.status == "failed":
-        typer.echo(f"{result.source}: FAILED ({result.error_kind}): {result.error}", err=True)
-        return
+def _print_text(result: DocumentResult) -> None:
     for page in result.pages:
         rotated = f", turned {page.orientation}°" if page.orientation else ""
         typer.echo(f"== {result.source} page {page.number}{rotated}")

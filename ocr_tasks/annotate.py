@@ -8,9 +8,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_tasks.decode import DecodeLimits, decode_pages
+from ocr_tasks.errors import ModelNotFoundError
 from ocr_tasks.geometry import rotate_page
 from ocr_tasks.models import package_dir
-from ocr_tasks.errors import ModelNotFoundError
 from schemas.records import DocumentResult, PageResult
 
 _OUTLINE = (220, 30, 30)
@@ -24,7 +24,9 @@ def annotate_document(
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(result.source).name.replace(" ", "_")
     written = []
-    for page_record, page in zip(result.pages, decode_pages(data, result.source, limits), strict=False):
+    for page_record, page in zip(
+        result.pages, decode_pages(data, result.source, limits), strict=False
+    ):
         upright = rotate_page(page, page_record.orientation)
         target = out_dir / f"{stem}.page{page_record.number:03d}.png"
         annotate_page(upright, page_record).save(target)
@@ -47,7 +49,9 @@ def annotate_page(page_bgr: np.ndarray, page: PageResult) -> Image.Image:
         line_height = max(y for _, y in polygon) - min(y for _, y in polygon)
         font = _font(max(8, int(line_height * 0.6)))
         left, top = polygon[0]
-        draw.text((left + width + 2, top), f"{line.text}  ({line.confidence:.2f})", fill=_TEXT, font=font)
+        draw.text(
+            (left + width + 2, top), f"{line.text}  ({line.confidence:.2f})", fill=_TEXT, font=font
+        )
     return canvas
 
 

@@ -122,7 +122,8 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
         return _gray_to_rgb(_stretch_to_uint8(np.asarray(image)))
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
         return _flatten_alpha(np.asarray(image.convert("RGBA")))
-    return np.asarray(image.convert("RGB"))
+    rgb: np.ndarray = np.asarray(image.convert("RGB"))
+    return rgb
 
 
 def _stretch_to_uint8(values: np.ndarray) -> np.ndarray:
@@ -149,7 +150,8 @@ def _flatten_alpha(rgba: np.ndarray) -> np.ndarray:
     opaque = alpha[:, :, 0] > 0.5
     ink_brightness = float(rgb[opaque].mean()) if opaque.any() else 0.0
     background = 0.0 if ink_brightness > 127 else 255.0
-    return (rgb * alpha + background * (1.0 - alpha)).astype(np.uint8)
+    flattened: np.ndarray = (rgb * alpha + background * (1.0 - alpha)).astype(np.uint8)
+    return flattened
 
 
 def _decode_pdf(data: bytes, source: str, limits: DecodeLimits) -> Iterator[np.ndarray]:

@@ -24,6 +24,7 @@ _MIN_BOX_SIDE = 3
 @dataclass(frozen=True)
 class DetectionParams:
     max_side: int
+    min_side: int
     thresh: float
     box_thresh: float
     unclip_ratio: float
@@ -37,16 +38,19 @@ class TextDetector:
 
     def __call__(self, page: np.ndarray) -> np.ndarray:
         """Quadrilaterals (N, 4, 2) float32 in page pixels, in reading order."""
-        batch = detection_input(page, self._params.max_side)
+        batch = detection_input(page, self._params.max_side, self._params.min_side)
         probability = self._session.run(batch)[0, 0]
         quads = boxes_from_probability(probability, page.shape[:2], self._params)
         return quads[reading_order(quads)] if len(quads) else quads
 
 
-def detection_input(page: np.ndarray, max_side: int) -> np.ndarray:
-    """Shrink (never enlarge) to ``max_side``, round to the network's stride, normalise."""
+def detection_input(page: np.ndarray, max_side: int, min_side: int = 0) -> np.ndarray:
+    """Scale so the longer side is at most ``max_side`` and, for small images, the shorter
+    side at least ``min_side`` (never past ``max_side``); round to the stride; normalise."""
     height, width = page.shape[:2]
     scale = min(1.0, max_side / max(height, width))
+    if min(height, width) * scale < min_side:
+        scale = min(min_side / min(height, width), max_side / max(height, width))
     target_h = max(_STRIDE, round(height * scale / _STRIDE) * _STRIDE)
     target_w = max(_STRIDE, round(width * scale / _STRIDE) * _STRIDE)
     resized = cv2.resize(page, (target_w, target_h), interpolation=cv2.INTER_LINEAR)

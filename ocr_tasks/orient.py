@@ -28,7 +28,9 @@ class PageOrientationClassifier:
 
     def __call__(self, page: np.ndarray) -> PageOrientation:
         scores = self._session.run(orientation_input(page))[0]
-        probabilities = _softmax(scores) if scores.min() < 0 or abs(scores.sum() - 1) > 1e-3 else scores
+        probabilities = (
+            _softmax(scores) if scores.min() < 0 or abs(scores.sum() - 1) > 1e-3 else scores
+        )
         best = int(probabilities.argmax())
         confidence = float(probabilities[best])
         if confidence < self._min_confidence:

@@ -105,6 +105,7 @@ class OcrEngine:
         defaults, s = self.model_set.det_defaults, self.settings
         return DetectionParams(
             max_side=s.det_max_side,
+            min_side=s.det_min_side,
             thresh=s.det_thresh if s.det_thresh is not None else defaults.thresh,
             box_thresh=s.det_box_thresh if s.det_box_thresh is not None else defaults.box_thresh,
             unclip_ratio=(
@@ -183,14 +184,21 @@ class OcrEngine:
         assert self.classifier is not None
         upside_down = self.classifier([line.crop for line in lines])
         suspects = [
-            line for line, p in zip(lines, upside_down, strict=True) if p >= self.settings.cls_thresh
+            line
+            for line, p in zip(lines, upside_down, strict=True)
+            if p >= self.settings.cls_thresh
         ]
         if not suspects:
             return
-        flipped = self.recognizer([np.ascontiguousarray(line.crop[::-1, ::-1]) for line in suspects])
+        flipped = self.recognizer(
+            [np.ascontiguousarray(line.crop[::-1, ::-1]) for line in suspects]
+        )
         for line, reading in zip(suspects, flipped, strict=True):
             assert line.reading is not None
-            if self.settings.line_orientation == "trust" or reading.confidence > line.reading.confidence:
+            if (
+                self.settings.line_orientation == "trust"
+                or reading.confidence > line.reading.confidence
+            ):
                 line.reading, line.angle = reading, 180
 
     def _to_record(self, document: _PendingDocument) -> DocumentResult:
@@ -205,16 +213,17 @@ class OcrEngine:
                 status="failed",
                 error=document.error.reason,
                 error_kind=document.error.kind,
-                **common,  # type: ignore[arg-type]
+                **common,
             )
         pages = [_page_record(page) for page in document.pages]
-        return DocumentResult(pages=pages, **common)  # type: ignore[arg-type]
+        return DocumentResult(pages=pages, **common)
 
 
 _EMPTY_CROP = np.zeros((1, 1, 3), dtype=np.uint8)
 
 
 def _page_record(page: _PendingPage) -> PageResult:
+    read = [line for line in page.lines if line.reading is not None and line.reading.text.strip()]
     lines = [
         LineResult(
             order=order,
@@ -224,14 +233,14 @@ def _page_record(page: _PendingPage) -> PageResult:
             polygon=[(float(x), float(y)) for x, y in line.quad],
             angle=180 if line.angle == 180 else 0,
         )
-        for order, line in enumerate(page.lines)
-        if line.reading is not None and line.reading.text.strip()
+        for order, line in enumerate(read)
+        if line.reading is not None
     ]
     return PageResult(
         number=page.number,
         width=page.width,
         height=page.height,
-        orientation=page.orientation.rotation,  # type: ignore[arg-type]
+        orientation=page.orientation.rotation,
         orientation_confidence=page.orientation.confidence,
         lines=lines,
     )

@@ -30,9 +30,7 @@ class Reading:
 
 
 class TextRecognizer:
-    def __init__(
-        self, session: InferenceSession, charset: Sequence[str], batch_size: int
-    ) -> None:
+    def __init__(self, session: InferenceSession, charset: Sequence[str], batch_size: int) -> None:
         self._session = session
         self._charset = np.array(list(charset), dtype=object)
         self._batch_size = batch_size

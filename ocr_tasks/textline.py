@@ -20,4 +20,4 @@ def normalised_strip(crop: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def aspect_ratio(crop: np.ndarray) -> float:
-    return crop.shape[1] / max(crop.shape[0], 1)
+    return float(crop.shape[1]) / max(int(crop.shape[0]), 1)

@@ -49,6 +49,9 @@ class OcrSettings(BaseSettings):
     det_max_side: int = Field(
         1600, ge=64, description="Pages are shrunk so their longer side is at most this."
     )
+    det_min_side: int = Field(
+        0, ge=0, description="Small images are enlarged so their shorter side is at least this."
+    )
     det_thresh: float | None = Field(None, description="Pixel threshold; None: model default.")
     det_box_thresh: float | None = Field(None, description="Box score threshold; None: default.")
     det_unclip_ratio: float | None = Field(None, description="Box expansion; None: default.")

@@ -40,7 +40,9 @@ class OnnxRuntime:
         use_cuda = wants_cuda and "CUDAExecutionProvider" in available
         self.device = "cuda" if use_cuda else "cpu"
         self._providers = (
-            ["CUDAExecutionProvider", "CPUExecutionProvider"] if use_cuda else ["CPUExecutionProvider"]
+            ["CUDAExecutionProvider", "CPUExecutionProvider"]
+            if use_cuda
+            else ["CPUExecutionProvider"]
         )
         self._options = ort.SessionOptions()
         self._options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -43,9 +43,13 @@ class PaddleRuntime:
             import paddle
             from paddle import inference
         except ImportError as exc:
-            raise RuntimeError("runtime=paddle needs the extra: pip install 'ocrflow[paddle]'") from exc
+            raise RuntimeError(
+                "runtime=paddle needs the extra: pip install 'ocrflow[paddle]'"
+            ) from exc
         self._inference = inference
-        has_cuda = bool(paddle.device.is_compiled_with_cuda()) and paddle.device.cuda.device_count() > 0
+        has_cuda = (
+            bool(paddle.device.is_compiled_with_cuda()) and paddle.device.cuda.device_count() > 0
+        )
         if settings.device == "cuda" and not has_cuda:
             raise RuntimeError("device=cuda but paddlepaddle has no CUDA device")
         self.device = "cuda" if has_cuda and settings.device != "cpu" else "cpu"
