@@ -64,8 +64,8 @@ def ocr(
         page_orientation=page_orientation,
     )
     engine = OcrEngine(settings)
-    inputs = [_read_input(path) for path in files]
-    results = engine.read(inputs)
+    # A generator: each file is read from disk only when the engine gets to it.
+    results = engine.read(_read_input(path) for path in files)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in results], ensure_ascii=False))
     else:
@@ -75,10 +75,9 @@ def ocr(
         if result.status == "failed":
             typer.echo(f"{result.source}: FAILED ({result.error_kind}): {result.error}", err=True)
     if annotate is not None:
-        limits = engine.decode_limits
-        for result, document in zip(results, inputs, strict=True):
+        for result, path in zip(results, files, strict=True):
             if result.status == "done":
-                annotate_document(result, document.data, limits, annotate)
+                annotate_document(result, path.read_bytes(), engine.decode_limits, annotate)
     if any(r.status == "failed" for r in results):
         raise typer.Exit(2)
 

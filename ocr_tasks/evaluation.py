@@ -123,8 +123,11 @@ def normalise_funsd(text: str) -> str:
 
 
 def normalise_sroie(text: str) -> str:
-    """Whitespace collapsed and case-folded: SROIE transcribes everything in upper case."""
-    return normalise_whitespace(text).casefold()
+    """As :func:`normalise_funsd`, and case-folded: SROIE transcribes all in upper case.
+
+    SROIE spaces punctuation as loosely as FUNSD (``TOTAL :`` against a printed ``TOTAL:``).
+    """
+    return normalise_funsd(text).casefold()
 
 
 # --- boxes and matching -------------------------------------------------------------------
@@ -166,10 +169,15 @@ def _best_target(box: Box, targets: Sequence[TextBox]) -> int | None:
     best, best_area = None, 0.0
     for index, target in enumerate(targets):
         shared = intersection_area(box, target.box)
-        smaller = min(box_area(box), box_area(target.box))
-        if smaller > 0 and shared / smaller >= MIN_OVERLAP and shared > best_area:
+        if _overlap(box, target.box) >= MIN_OVERLAP and shared > best_area:
             best, best_area = index, shared
     return best
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area (0.0 when either box is degenerate)."""
+    smaller = min(box_area(a), box_area(b))
+    return intersection_area(a, b) / smaller if smaller > 0 else 0.0
 
 
 def _group(items: Sequence[TextBox], owners: Sequence[int | None], size: int) -> list[str]:
@@ -178,7 +186,7 @@ def _group(items: Sequence[TextBox], owners: Sequence[int | None], size: int) ->
     for item, owner in zip(items, owners, strict=True):
         if owner is not None:
             groups[owner].append(item)
-    return [" ".join(item.text for item in sorted(g, key=lambda b: b.box[0])) for g in groups]
+    return [_join(group) for group in groups]
 
 
 def _compare(reference: str, hypothesis: str) -> ErrorCount:
@@ -250,22 +258,49 @@ def load_sroie_lines(box_file: Path) -> list[TextBox]:
 def score_sroie_page(truth: Sequence[TextBox], lines: Sequence[TextBox]) -> ErrorCount:
     """CER of recognised lines against SROIE's line-level ground truth.
 
-    1. Each recognised line goes to the ground-truth line it overlaps most (the intersection
-       must cover ``MIN_OVERLAP`` of the smaller box); this way a ground-truth line our
-       detector split in two still gets both halves.
-    2. Per ground-truth line, the hypothesis is its recognised lines sorted by left edge and
-       joined with spaces; both sides pass through :func:`normalise_sroie` (case-folded).
-       A ground-truth line that received nothing is a deletion of all its characters.
-    3. A recognised line matched to no ground-truth line is scored as insertions.
+    SROIE's lines and ours are of about the same size, but either side may split what the
+    other keeps whole (``TEL: ... FAX: ...`` read as one line, ``1 x 19.00`` cut in three), so
+    the match is many-to-many:
+
+    1. A ground-truth line and a recognised line are linked when their boxes' intersection
+       covers at least ``MIN_OVERLAP`` of the smaller box.
+    2. Each connected group of linked boxes is compared as one pair: its ground-truth lines
+       sorted by left edge and joined with spaces against its recognised lines likewise,
+       both through :func:`normalise_sroie` (case-folded, punctuation spacing dropped).
+    3. A ground-truth line linked to nothing is a deletion of all its characters; a
+       recognised line linked to nothing counts as insertions.
     """
-    owners = assign(lines, truth)
-    hypotheses = _group(lines, owners, len(truth))
-    count = total(
-        _compare(normalise_sroie(gt.text), normalise_sroie(hyp))
-        for gt, hyp in zip(truth, hypotheses, strict=True)
-    )
-    extra = [line for line, owner in zip(lines, owners, strict=True) if owner is None]
-    return count + total(_compare("", normalise_sroie(line.text)) for line in extra)
+    count = ErrorCount()
+    for references, hypotheses in linked_groups(truth, lines):
+        count += _compare(normalise_sroie(_join(references)), normalise_sroie(_join(hypotheses)))
+    return count
+
+
+def linked_groups(
+    first: Sequence[TextBox], second: Sequence[TextBox]
+) -> list[tuple[list[TextBox], list[TextBox]]]:
+    """Connected groups of boxes from both sides, linked where they overlap enough."""
+    parent = list(range(len(first) + len(second)))
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for i, a in enumerate(first):
+        for j, b in enumerate(second):
+            if _overlap(a.box, b.box) >= MIN_OVERLAP:
+                parent[root(len(first) + j)] = root(i)
+    groups: dict[int, tuple[list[TextBox], list[TextBox]]] = {}
+    for node, box in enumerate([*first, *second]):
+        group = groups.setdefault(root(node), ([], []))
+        group[0 if node < len(first) else 1].append(box)
+    return list(groups.values())
+
+
+def _join(boxes: Sequence[TextBox]) -> str:
+    return " ".join(box.text for box in sorted(boxes, key=lambda b: b.box[0]))
 
 
 # --- whole pages --------------------------------------------------------------------------
@@ -331,7 +366,13 @@ def _sroie_sample(image: Path, box_file: Path) -> Sample:
 def page_text_samples(root: Path, names: Sequence[str] = UNLV_PAGES) -> list[Sample]:
     """Tesseract test pages scored on their whole text (``NAME.tif`` against ``NAME.txt``)."""
     folder = root / "tesseract"
-    return [_page_text_sample(folder / f"{name}.tif", folder / f"{name}.txt") for name in names]
+    return [_page_text_sample(folder / f"{name}.tif", _text_file(folder, name)) for name in names]
+
+
+def _text_file(folder: Path, name: str) -> Path:
+    """``NAME.txt``, or ``NAME.gold.txt`` where that is how the page's text is named."""
+    gold = folder / f"{name}.gold.txt"
+    return gold if gold.exists() else folder / f"{name}.txt"
 
 
 def _page_text_sample(image: Path, text_file: Path) -> Sample:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -38,6 +40,30 @@ class PageResult(BaseModel):
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
+
+
+FieldValue = str | int | Decimal | datetime.date
+
+
+class LineRef(BaseModel):
+    """Where a field's text came from: a line of a page."""
+
+    page: int
+    order: int
+
+
+class FieldResult(BaseModel):
+    """One declared field of a document, as found on its pages."""
+
+    name: str
+    raw_text: str = Field(description="The text the value was read from, as recognised.")
+    value: FieldValue | None = Field(
+        None, description="The typed value; None when it did not parse or validate."
+    )
+    confidence: float = Field(description="Raw recogniser confidence of the source line(s).")
+    lines: list[LineRef] = Field(default_factory=list)
+    status: Literal["ok", "needs_review"] = "ok"
+    reason: str | None = Field(None, description="Why the field needs review.")
 
 
 class DocumentResult(BaseModel):
