@@ -9,11 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
+from flows import cli_data
 from ocr_tasks.pipeline import DocumentInput
 from schemas.records import DocumentResult
 from schemas.settings import DeviceName, LineOrientationMode, OcrSettings, RuntimeName
 
-app = typer.Typer(help="ocrflow: scanned documents in, queryable text out.", no_args_is_help=True)
+app = typer.Typer(
+    help="ocrflow: scanned documents in, queryable text out.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals could hold credentials
+)
 
 
 @app.callback()
@@ -97,6 +102,11 @@ def _print_text(result: DocumentResult) -> None:
         for line in page.lines:
             typer.echo(line.text)
     sys.stdout.flush()
+
+
+app.command("extract")(cli_data.extract)
+app.add_typer(cli_data.query_app, name="query")
+app.add_typer(cli_data.db_app, name="db")
 
 
 if __name__ == "__main__":

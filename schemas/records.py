@@ -36,6 +36,7 @@ class PageResult(BaseModel):
     )
     orientation_confidence: float | None = None
     lines: list[LineResult] = Field(default_factory=list)
+    lines_dropped: int = Field(0, description="Lines under the confidence threshold, not kept.")
 
     @property
     def text(self) -> str:
@@ -66,6 +67,18 @@ class FieldResult(BaseModel):
     reason: str | None = Field(None, description="Why the field needs review.")
 
 
+class SourceObject(BaseModel):
+    """Where a document came from and which version of it was read."""
+
+    uri: str = Field(description="s3://bucket/key, or the absolute local path.")
+    bucket: str | None = None
+    key: str | None = None
+    etag: str | None = Field(None, description="S3 ETag, or a content hash for local files.")
+    version_id: str | None = None
+    size: int | None = None
+    content_type: str | None = None
+
+
 class DocumentResult(BaseModel):
     """A whole document: its pages, or the reason it could not be read."""
 
@@ -77,6 +90,10 @@ class DocumentResult(BaseModel):
     model_set: str
     runtime: str
     seconds: float = Field(0.0, description="Wall time spent on this document's pages.")
+    origin: SourceObject | None = Field(None, description="Set when the document is stored.")
+    document_type: str | None = None
+    fields: list[FieldResult] = Field(default_factory=list)
+    ocrflow_version: str | None = None
 
     @property
     def text(self) -> str:

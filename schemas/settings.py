@@ -70,6 +70,18 @@ class OcrSettings(BaseSettings):
     cls_thresh: float = Field(0.9, ge=0, le=1)
     cls_batch_size: int = Field(64, gt=0)
 
+    # Records and storage
+    min_confidence: float = Field(
+        0.5, ge=0, le=1, description="Lines below this confidence are dropped (counted per page)."
+    )
+    document_types: list[str] = Field(
+        default_factory=list,
+        description="Extra document types as dotted paths (package.module:ClassName).",
+    )
+    database_url: str = Field(
+        "sqlite:///ocrflow.db", description="SQLAlchemy URL: SQLite file or postgresql+psycopg."
+    )
+
     # Recognition
     rec_batch_size: int = Field(32, gt=0, description="Line crops per recognition call.")
     rec_flush_lines: int = Field(

@@ -31,3 +31,7 @@ def engine() -> OcrEngine:
 @pytest.fixture(scope="session")
 def engine_v4() -> OcrEngine:
     return OcrEngine(OcrSettings(model_set="ppocrv4"))
+
+
+# Storage fixtures (database_url runs each test on SQLite and PostgreSQL).
+from tests.databases import database_url, postgres_url  # noqa: E402, F401

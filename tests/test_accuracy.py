@@ -125,6 +125,7 @@ def test_funsd_words_go_to_the_line_covering_them_and_misses_are_deletions() -> 
         _box(200, 200, 260, 220, "noise"),  # no words: 5 insertions
     ]
     count = score_funsd_page(words, lines)
+    # references: "Hello World" (11), "Date:9/3/92" (11 once normalised), "lost" (4)
     assert count == ErrorCount(
         edits=1 + 4 + 5, reference_chars=11 + 11 + 4, deleted_chars=4, inserted_chars=5
     )
@@ -150,6 +151,8 @@ def test_sroie_matching_handles_splits_merges_and_misses() -> None:
         _box(10, 150, 60, 170, "ab"),  # nothing there in the truth: 2 insertions
     ]
     count = score_sroie_page(truth, lines)
+    # compared as groups: "tel:07-3507405 fax:07-3558160" (29), "1 x 19.00 19.00" (15), and
+    # the lone "thank you" (9); case and the order the pieces came in do not matter
     assert count == ErrorCount(
         edits=9 + 2, reference_chars=29 + 15 + 9, deleted_chars=9, inserted_chars=2
     )

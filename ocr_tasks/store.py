@@ -1,0 +1,169 @@
+"""Store stage: documents with their pages, lines and fields, idempotently, in one transaction.
+
+A document is keyed by its source URI. Storing it again (same or new ETag) replaces its
+pages, lines and fields in the same transaction as the document row's upsert, so readers see
+the old rows or the new ones, never a mix; two writers of one document serialise on that row.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from importlib.resources import files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from schemas.records import DocumentResult, FieldResult
+from schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
+
+# SQLite writers wait for each other rather than fail at once.
+_SQLITE_BUSY_SECONDS = 60
+
+
+@functools.cache
+def database_engine(url: str) -> Engine:
+    """One engine (connection pool) per URL and process."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_SECONDS})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def upgrade_database(url: str) -> None:
+    """Apply every Alembic migration not yet applied (``ocrflow db upgrade``)."""
+    config = Config()
+    config.set_main_option("script_location", str(files("schemas") / "migrations"))
+    with database_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class DocumentStore:
+    def __init__(self, url: str, upgrade: bool = True) -> None:
+        self.url = url
+        self._engine = database_engine(url)
+        if upgrade:
+            upgrade_database(url)
+
+    def save(self, document: DocumentResult) -> int:
+        """Insert or replace one document and everything read from it; returns its id."""
+        with self._engine.begin() as connection:
+            document_id = self._upsert_document(connection, document)
+            for table in (LineRow, FieldRow, PageRow):
+                connection.execute(delete(table).where(table.document_id == document_id))
+            _insert_children(connection, document_id, document)
+        return document_id
+
+    def stored_etags(self, uris: Sequence[str]) -> dict[str, str | None]:
+        """ETag of each URI already stored as read (failed documents are read again)."""
+        found: dict[str, str | None] = {}
+        with self._engine.connect() as connection:
+            for chunk in _chunks(list(uris), 500):
+                query = select(DocumentRow.source_uri, DocumentRow.etag).where(
+                    DocumentRow.source_uri.in_(chunk), DocumentRow.status == "done"
+                )
+                found.update({uri: etag for uri, etag in connection.execute(query)})
+        return found
+
+    def _upsert_document(self, connection: Connection, document: DocumentResult) -> int:
+        values = _document_values(document)
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(DocumentRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[DocumentRow.source_uri],
+            set_={k: v for k, v in values.items() if k != "source_uri"},
+        ).returning(DocumentRow.id)
+        document_id: int = connection.execute(statement).scalar_one()
+        return document_id
+
+
+def _document_values(document: DocumentResult) -> dict[str, Any]:
+    origin = document.origin
+    return {
+        "source_uri": origin.uri if origin else document.source,
+        "bucket": origin.bucket if origin else None,
+        "key": origin.key if origin else None,
+        "etag": origin.etag if origin else None,
+        "version_id": origin.version_id if origin else None,
+        "size": origin.size if origin else None,
+        "content_type": origin.content_type if origin else None,
+        "page_count": len(document.pages),
+        "document_type": document.document_type,
+        "status": document.status,
+        "error_kind": document.error_kind,
+        "error": document.error,
+        "model_set": document.model_set,
+        "runtime": document.runtime,
+        "ocrflow_version": document.ocrflow_version,
+        "seconds": document.seconds,
+        "stored_at": datetime.datetime.now(datetime.UTC),
+    }
+
+
+def _insert_children(connection: Connection, document_id: int, document: DocumentResult) -> None:
+    pages = [
+        {
+            "document_id": document_id,
+            "number": page.number,
+            "width": page.width,
+            "height": page.height,
+            "orientation": page.orientation,
+            "lines_kept": len(page.lines),
+            "lines_dropped": page.lines_dropped,
+        }
+        for page in document.pages
+    ]
+    lines = [
+        {
+            "document_id": document_id,
+            "page": page.number,
+            "line_order": line.order,
+            "text": line.text,
+            "confidence": line.confidence,
+            "polygon": [list(point) for point in line.polygon],
+            "angle": line.angle,
+        }
+        for page in document.pages
+        for line in page.lines
+    ]
+    fields = [_field_values(document_id, document.document_type or "", f) for f in document.fields]
+    for table, rows in ((PageRow, pages), (LineRow, lines), (FieldRow, fields)):
+        if rows:
+            connection.execute(insert(table), rows)
+
+
+def _field_values(document_id: int, document_type: str, field: FieldResult) -> dict[str, Any]:
+    value = field.value
+    is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+    return {
+        "document_id": document_id,
+        "document_type": document_type,
+        "name": field.name,
+        "raw_text": field.raw_text,
+        "value_text": None if value is None else str(value),
+        "value_number": Decimal(value) if is_number else None,  # type: ignore[arg-type]
+        "value_date": value if isinstance(value, datetime.date) else None,
+        "confidence": field.confidence,
+        "status": field.status,
+        "reason": field.reason,
+        "source_lines": [ref.model_dump() for ref in field.lines],
+    }
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,5 @@
+"""ocrflow's Python API for users: ``from ocrflow import query``."""
+
+from ocrflow import query
+
+__all__ = ["query"]

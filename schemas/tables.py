@@ -1,0 +1,104 @@
+"""SQLAlchemy 2 tables for stored documents. Created and changed only by Alembic
+migrations (schemas/migrations); ``ocrflow db upgrade`` applies them."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DocumentRow(Base):
+    """One row per source URI: the version (ETag) last read, and its outcome."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    bucket: Mapped[str | None] = mapped_column(String(255))
+    key: Mapped[str | None] = mapped_column(String(2048))
+    etag: Mapped[str | None] = mapped_column(String(255))
+    version_id: Mapped[str | None] = mapped_column(String(255))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    document_type: Mapped[str | None] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error_kind: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    model_set: Mapped[str] = mapped_column(String(64))
+    runtime: Mapped[str] = mapped_column(String(32))
+    ocrflow_version: Mapped[str | None] = mapped_column(String(32))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    stored_at: Mapped[datetime.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class PageRow(Base):
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    orientation: Mapped[int] = mapped_column(Integer, default=0)
+    lines_kept: Mapped[int] = mapped_column(Integer, default=0)
+    lines_dropped: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LineRow(Base):
+    __tablename__ = "lines"
+    __table_args__ = (Index("ix_lines_document_page", "document_id", "page", "line_order"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    page: Mapped[int] = mapped_column(Integer)
+    line_order: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float, index=True)
+    polygon: Mapped[list[Any]] = mapped_column(JSON)
+    angle: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FieldRow(Base):
+    __tablename__ = "fields"
+    __table_args__ = (Index("ix_fields_type_name", "document_type", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    document_type: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    raw_text: Mapped[str] = mapped_column(Text)
+    value_text: Mapped[str | None] = mapped_column(Text)
+    value_number: Mapped[Decimal | None] = mapped_column(Numeric(20, 4), index=True)
+    value_date: Mapped[datetime.date | None] = mapped_column(Date, index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    source_lines: Mapped[list[Any]] = mapped_column(JSON)

@@ -1,0 +1,66 @@
+"""Test databases: a SQLite file per test, and a PostgreSQL schema per test process.
+
+PostgreSQL is the real server at 127.0.0.1:5432 (database ``test``, trust auth), present on
+every developer machine and in CI. Each xdist worker gets its own schema so runs in parallel
+never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ocr_tasks.store import database_engine, upgrade_database
+from schemas.tables import Base
+
+POSTGRES_SERVER = os.environ.get(
+    "OCRFLOW_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_schema_url(schema: str) -> str:
+    """The test database with ``schema`` first on the search path."""
+    return f"{POSTGRES_SERVER}?options=-csearch_path%3D{schema}"
+
+
+def fresh_postgres_schema(schema: str) -> str:
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:
+        pytest.fail(f"PostgreSQL test server not reachable at {POSTGRES_SERVER}: {error}")
+    finally:
+        admin.dispose()
+    return postgres_schema_url(schema)
+
+
+def emptied(url: str) -> str:
+    """Delete every row (children first) so each test starts from an empty, migrated schema."""
+    with database_engine(url).begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id: str) -> str:
+    url = fresh_postgres_schema(f"ocrflow_test_{worker_id}")
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every storage test runs on both databases."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ocrflow.db'}"
+        upgrade_database(url)
+        yield url
+    else:
+        yield emptied(request.getfixturevalue("postgres_url"))
