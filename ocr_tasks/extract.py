@@ -7,8 +7,6 @@ whichever way it came in.
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -17,6 +15,7 @@ from pathlib import Path
 from ocr_tasks.confidence import drop_unconfident_lines
 from ocr_tasks.fields import extract_fields
 from ocr_tasks.pipeline import DocumentInput, OcrEngine
+from ocr_tasks.sources import local_source
 from ocr_tasks.store import DocumentStore
 from schemas.doctypes import DocumentType, get_document_type
 from schemas.records import DocumentResult, SourceObject
@@ -57,16 +56,6 @@ def finish_document(
             "fields": fields,
             "ocrflow_version": ocrflow_version(),
         }
-    )
-
-
-def local_source(path: Path) -> SourceObject:
-    """A local file's identity: absolute path, and an MD5 of its bytes as the ETag."""
-    with path.open("rb") as handle:
-        digest = hashlib.file_digest(handle, "md5").hexdigest()
-    content_type, _ = mimetypes.guess_type(path.name)
-    return SourceObject(
-        uri=str(path.resolve()), etag=digest, size=path.stat().st_size, content_type=content_type
     )
 
 
