@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from flows import cli_data
+from flows import cli_data, cli_ingest
+from ocr_tasks.errors import DocumentError
 from ocr_tasks.pipeline import DocumentInput
 from schemas.records import DocumentResult
 from schemas.settings import DeviceName, LineOrientationMode, OcrSettings, RuntimeName
@@ -92,7 +93,8 @@ def _read_input(path: Path) -> DocumentInput:
         return DocumentInput.from_path(path)
     except OSError as exc:
         # A file we cannot open is reported like any unreadable document.
-        return DocumentInput(str(path), b"", open_error=f"cannot open file: {exc.strerror}")
+        error = DocumentError(str(path), f"cannot open file: {exc.strerror}")
+        return DocumentInput(str(path), b"", open_error=error)
 
 
 def _print_text(result: DocumentResult) -> None:
@@ -105,6 +107,7 @@ def _print_text(result: DocumentResult) -> None:
 
 
 app.command("extract")(cli_data.extract)
+app.command("ingest")(cli_ingest.ingest)
 app.add_typer(cli_data.query_app, name="query")
 app.add_typer(cli_data.db_app, name="db")
 

@@ -33,7 +33,7 @@ class DocumentInput:
 
     source: str
     data: bytes
-    open_error: str | None = None
+    open_error: DocumentError | None = None  # the bytes could not be had at all
 
     @classmethod
     def from_path(cls, path: Path) -> DocumentInput:
@@ -145,7 +145,7 @@ class OcrEngine:
         pending = _PendingDocument(document.source)
         try:
             if document.open_error:
-                raise DocumentError(document.source, document.open_error)
+                raise document.open_error
             pages = decode_pages(document.data, document.source, self._limits)
             for number, page in enumerate(pages, 1):
                 laid_out = self._lay_out_page(number, page)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+
+# Prefect reads these at import: a private home (no results leaking in from earlier runs),
+# no analytics, quick workers. They must be set before anything imports prefect.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="ocrflow-prefect-")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_WORKER_QUERY_SECONDS"] = "1"
 
 import pytest
 

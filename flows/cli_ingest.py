@@ -1,0 +1,48 @@
+"""``ocrflow ingest``: the ingest-documents flow on this machine, with no server to start."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from flows.cli_data import DbOption, database_url
+
+
+def ingest(
+    source: Annotated[str, typer.Argument(help="s3://bucket/prefix or a local folder.")],
+    document_type: Annotated[
+        str | None, typer.Option("--type", help="receipt, invoice, form, or pkg.module:Class.")
+    ] = None,
+    db: DbOption = None,
+    min_confidence: Annotated[float | None, typer.Option(help="Drop lines under this.")] = None,
+    chunk_size: Annotated[int, typer.Option(help="Documents per OCR chunk.")] = 50,
+    force: Annotated[bool, typer.Option(help="Read documents again even if unchanged.")] = False,
+) -> None:
+    """Ingest SOURCE into the database through the Prefect flow (Prefect's ephemeral API
+    when PREFECT_API_URL is unset) and print the run's summary."""
+    url = database_url(db)
+    # The URL travels in the environment, not as a flow parameter: parameters are shown in
+    # the Prefect UI, and a URL may hold a password.
+    os.environ["OCRFLOW_DATABASE_URL"] = url
+    from flows.ingest import IngestParameters, ingest_documents
+    from ocr_tasks.store import upgrade_database
+
+    upgrade_database(url)
+    parameters = IngestParameters(
+        source=source,
+        document_type=document_type,
+        min_confidence=min_confidence,
+        chunk_size=chunk_size,
+        force=force,
+    )
+    summary = ingest_documents(parameters)
+    typer.echo(
+        f"listed {summary.listed}, skipped {summary.skipped} unchanged, done {summary.done}, "
+        f"failed {len(summary.failed)}; {summary.pages} pages, {summary.lines_kept} lines kept, "
+        f"{summary.lines_dropped} dropped; {summary.fields_needing_review} fields need review; "
+        f"{summary.pages_per_second:.2f} pages/s"
+    )
+    for failed_source, reason in summary.failed:
+        typer.echo(f"{failed_source}: FAILED: {reason}", err=True)

@@ -1,0 +1,158 @@
+"""Prefect flows: ``ingest-documents`` lists a source and hands chunks to ``ocr-documents``.
+
+Chunks run in-process as subflows (the embedded default, one engine per process).
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel, Field
+
+from ocr_tasks.tasks import list_source, read_chunk, store_documents, stored_etags
+from schemas.records import DocumentResult, SourceObject
+from schemas.settings import OcrSettings
+
+DEFAULT_SUFFIXES = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"]
+
+
+class IngestParameters(BaseModel):
+    """What to ingest; the Prefect UI shows these as the run form."""
+
+    source: str = Field(description="s3://bucket/prefix, or a folder on the worker.")
+    suffixes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SUFFIXES), description="File name endings to read."
+    )
+    modified_since: datetime.datetime | None = Field(
+        None, description="Only objects modified at or after this time."
+    )
+    document_type: str | None = Field(
+        None, description="receipt, invoice, form, or package.module:Class."
+    )
+    min_confidence: float | None = Field(
+        None, ge=0, le=1, description="Drop lines under this confidence (default: the setting)."
+    )
+    chunk_size: int = Field(50, gt=0, le=1000, description="Documents per OCR chunk.")
+    force: bool = Field(False, description="Read documents again even if their ETag is stored.")
+
+
+class ChunkSummary(BaseModel):
+    done: int = 0
+    failed: list[tuple[str, str]] = Field(default_factory=list)
+    pages: int = 0
+    lines_kept: int = 0
+    lines_dropped: int = 0
+    fields_needing_review: int = 0
+
+    @classmethod
+    def of(cls, documents: list[DocumentResult]) -> ChunkSummary:
+        pages = [page for d in documents for page in d.pages]
+        return cls(
+            done=sum(d.status == "done" for d in documents),
+            failed=[(d.source, d.error or "") for d in documents if d.status == "failed"],
+            pages=len(pages),
+            lines_kept=sum(len(p.lines) for p in pages),
+            lines_dropped=sum(p.lines_dropped for p in pages),
+            fields_needing_review=sum(
+                f.status == "needs_review" for d in documents for f in d.fields
+            ),
+        )
+
+    def add(self, other: ChunkSummary) -> None:
+        self.done += other.done
+        self.failed += other.failed
+        self.pages += other.pages
+        self.lines_kept += other.lines_kept
+        self.lines_dropped += other.lines_dropped
+        self.fields_needing_review += other.fields_needing_review
+
+
+class IngestSummary(ChunkSummary):
+    listed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+
+@flow(name="ocr-documents", log_prints=False)
+def ocr_documents(
+    sources: list[SourceObject],
+    document_type: str | None = None,
+    min_confidence: float | None = None,
+) -> ChunkSummary:
+    """Read one chunk: fetch each object, one engine call over all, store the results."""
+    settings = OcrSettings()
+    documents = read_chunk(settings, sources, document_type, min_confidence)
+    store_documents(settings.database_url, documents)
+    return ChunkSummary.of(documents)
+
+
+@flow(name="ingest-documents")
+def ingest_documents(parameters: IngestParameters) -> IngestSummary:
+    """List the source, skip what is stored unchanged, read the rest chunk by chunk."""
+    logger = get_run_logger()
+    settings = OcrSettings()
+    started = time.perf_counter()
+    listed = list_source(parameters.source, parameters.suffixes, parameters.modified_since)
+    todo = _not_yet_stored(settings.database_url, listed, parameters.force)
+    summary = IngestSummary(listed=len(listed), skipped=len(listed) - len(todo))
+    logger.info("%d listed, %d unchanged, %d to read", len(listed), summary.skipped, len(todo))
+    for start in range(0, len(todo), parameters.chunk_size):
+        chunk = todo[start : start + parameters.chunk_size]
+        summary.add(_run_chunk(chunk, parameters))
+        logger.info("read %d of %d documents", min(start + len(chunk), len(todo)), len(todo))
+    summary.seconds = time.perf_counter() - started
+    create_markdown_artifact(
+        key="ingest-summary", markdown=summary_markdown(parameters, summary), description="Ingest"
+    )
+    return summary
+
+
+def _not_yet_stored(
+    database_url: str, listed: list[SourceObject], force: bool
+) -> list[SourceObject]:
+    if force:
+        return listed
+    known = stored_etags(database_url, [s.uri for s in listed])
+    return [s for s in listed if known.get(s.uri) != s.etag]
+
+
+def _run_chunk(chunk: list[SourceObject], parameters: IngestParameters) -> ChunkSummary:
+    chunk_parameters: dict[str, Any] = {
+        "sources": chunk,
+        "document_type": parameters.document_type,
+        "min_confidence": parameters.min_confidence,
+    }
+    result: ChunkSummary = ocr_documents(**chunk_parameters)
+    return result
+
+
+def summary_markdown(parameters: IngestParameters, summary: IngestSummary) -> str:
+    rows = [
+        ("source", parameters.source),
+        ("listed", summary.listed),
+        ("skipped (unchanged)", summary.skipped),
+        ("done", summary.done),
+        ("failed", len(summary.failed)),
+        ("pages", summary.pages),
+        ("lines kept / dropped", f"{summary.lines_kept} / {summary.lines_dropped}"),
+        ("fields needing review", summary.fields_needing_review),
+        ("pages per second", f"{summary.pages_per_second:.2f}"),
+    ]
+    table = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
+    failures = "\n".join(f"| {_cell(src)} | {_cell(why)} |" for src, why in summary.failed)
+    text = f"# Ingest summary\n\n| | |\n|---|---|\n{table}\n"
+    if failures:
+        text += f"\n## Failed documents\n\n| document | reason |\n|---|---|\n{failures}\n"
+    return text
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
