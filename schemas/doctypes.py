@@ -12,7 +12,7 @@ annotation gives the value's type (``str``, ``int``, ``Decimal`` amounts, ``date
     class Delivery(DocumentType):
         type_name: ClassVar[str] = "delivery"
         note_no: Annotated[str | None, FieldRule(labels=("Delivery Note No", "DN No"))] = None
-        weight: Annotated[Decimal | None, FieldRule(labels=("Net Weight",), position="below")] = None
+        weight: Annotated[Decimal | None, FieldRule(labels=("Net Wt",), position="below")] = None
 
 A type outside ocrflow is found by dotted path (``package.module:Delivery``) or registered
 under a name by an entry point in the group ``ocrflow.document_types``::
@@ -57,8 +57,10 @@ class FieldRule:
       same row; ``below``: in the lines under the label; ``right_or_below``: right, then below.
     * ``top``: a line near the top of the page (the issuer's name); ``pattern`` picks it when
       given, otherwise the first line with enough letters.
-    * ``after``: the block of lines following the field named by ``after`` (an address under
-      the company name), up to ``max_lines`` lines, ending before a line matching ``stop``.
+    * ``after``: the block of lines following the field named by ``after``, which must be
+      declared earlier (an address under the company name): up to ``max_lines`` lines, lines
+      matching ``skip`` (and ``stop`` lines before the block starts) left out, ending before
+      a line matching ``stop``.
     * ``anywhere``: the first line, in reading order, holding a value (``pattern`` or a value
       that parses as the field's type).
 
@@ -66,9 +68,12 @@ class FieldRule:
     (``T0TAL``, ``Total :``); a line that matches one of ``exclude`` is never a label. When no
     label is found and ``fallback_anywhere`` is set, the field is looked for ``anywhere``.
     ``pick`` chooses among several labelled candidates: the first or last in reading order,
-    or the largest value (amounts). ``aliases`` maps raw values to canonical ones (``$`` →
-    ``USD``). Values outside ``min_year``..``max_year`` (dates) or below ``minimum`` (amounts
-    and ints) are kept for review.
+    or the largest value (amounts); with ``ranked``, a candidate found by an earlier label
+    wins over one found by a later label, and ``pick`` chooses among equals. ``remove`` is a
+    pattern cut out of the value's text (a registration number after a name). ``aliases``
+    maps raw values to canonical ones (``$`` → ``USD``). Values outside
+    ``min_year``..``max_year`` (dates) or below ``minimum`` (amounts and ints) are kept for
+    review.
     """
 
     labels: tuple[str, ...] = ()
@@ -86,6 +91,8 @@ class FieldRule:
     min_year: int = 1950
     max_year: int = 2100
     minimum: Decimal | None = Decimal(0)
+    remove: str | None = None
+    ranked: bool = False
     aliases: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
@@ -141,15 +148,23 @@ def value_kind(annotation: object) -> ValueKind:
 # --- built-in types ---------------------------------------------------------------------
 
 _COMPANY = (
-    r"\b(SDN\.?\s*BHD|BHD|BERHAD|ENTERPRISE|TRADING|RESTAURANT|RESTORAN|SUPERMARKET|"
+    r"\b(SDN\.?\s*BHD|BHD|BERHAD|S/B|ENTERPRISE|TRADING|RESTAURANT|RESTORAN|SUPERMARKET|"
     r"HARDWARE|STATIONERY|MARKETING|SERVICES?|CAFE|BAKERY|KEDAI|PERNIAGAAN|LIMITED|LTD|INC|"
-    r"LLC|GMBH|CORP(ORATION)?|COMPANY|CO\.)\b"
+    r"LLC|GMBH|CORP(ORATION)?|COMPANY|CO\.)(?!\w)(?!\s*(REG|NO\b|NO\.))"
 )
+_REGISTRATION_NO = r"\(?\b[A-Z]{0,4}\d{4,}-?[A-Z]\b\)?"
 _ADDRESS_STOP = (
-    r"(?i)\b(TEL|PHONE|FAX|GST|TAX|INVOICE|RECEIPT|DATE|CASHIER|TABLE|DOC|BILL|EMAIL|"
-    r"E-MAIL|WWW|HTTP|COMPANY\s*REG|ROC|OPEN|STAFF|MEMBER|SST)\b|\d{2}[/-]\d{2}[/-]\d{2}"
+    r"(?i)\b(TEL|TELEPHONE|PHONE|H/P|FAX|TAX|TAX\s*INVOICE|INVOICE|RECEIPT|DATE|CASHIER|"
+    r"TABLE|DOC|DOCUMENT|BILL|EMAIL|E-MAIL|WWW|HTTP|OPEN|STAFF|MEMBER|SST)\b|\bGST|CARE\s*LINE"
+    r"|@\w|\b[TF]\s*:\s*\d|\b(0?[1-9]|[12]\d|3[01])[/-](0?[1-9]|1[0-2])[/-]\d{2,4}\b"
+    r"|^\W*\d{2,4}[\s-]*\d{3,4}[\s-]*\d{3,4}\W*$"
 )
-_REGISTRATION = r"(?i)^\W*(CO\.?\s*(REG|NO)|ROC|\(?\d{5,}-?[A-Z]\)?\W*$)"
+_ADDRESS_SKIP = (
+    r"(?i)^\s*\(.*\d.*\)\s*$|^\s*[A-Z]{0,4}\d{5,}-[A-Z0-9]+\s*$"
+    rf"|^.{{0,24}}{_REGISTRATION_NO}\s*$"
+    r"|^\W*(CO\.?\s*(REG|NO)|COMPANY\s*(REG|NO)|ROC|BR\s*NO|REG\.?\s*NO)"
+    r"|\b\d{1,2}\s*(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\s*\d{2,4}\b"
+)
 _TOTAL_EXCLUDE = (
     "subtotal",
     "sub total",
@@ -178,11 +193,14 @@ class Receipt(DocumentType):
 
     type_name: ClassVar[str] = "receipt"
 
-    company: Annotated[str | None, FieldRule(position="top", pattern=_COMPANY)] = None
+    company: Annotated[
+        str | None,
+        FieldRule(position="top", pattern=_COMPANY, remove=rf"\s*{_REGISTRATION_NO}\s*$"),
+    ] = None
     address: Annotated[
         str | None,
         FieldRule(
-            position="after", after="company", stop=_ADDRESS_STOP, skip=_REGISTRATION, max_lines=4
+            position="after", after="company", stop=_ADDRESS_STOP, skip=_ADDRESS_SKIP, max_lines=5
         ),
     ] = None
     date: Annotated[
@@ -193,19 +211,22 @@ class Receipt(DocumentType):
         Decimal | None,
         FieldRule(
             labels=(
-                "total",
+                "total rounded",
+                "rounded total",
+                "total amt rounded",
                 "grand total",
                 "nett total",
                 "net total",
-                "total amount",
-                "total rounded",
-                "rounded total",
-                "amount due",
                 "total payable",
+                "amount due",
                 "total incl",
                 "total inclusive",
+                "total amount",
+                "total amt",
+                "total",
                 "jumlah",
             ),
+            ranked=True,
             exclude=_TOTAL_EXCLUDE,
             position="right",
             pick="largest",
@@ -266,15 +287,13 @@ class Form(DocumentType):
     generic_pairs: ClassVar[bool] = True
 
 
-BUILT_IN: dict[str, type[DocumentType]] = {
-    t.type_name: t for t in (Receipt, Invoice, Form)
-}
+BUILT_IN: dict[str, type[DocumentType]] = {t.type_name: t for t in (Receipt, Invoice, Form)}
 
 
 # --- the registry -----------------------------------------------------------------------
 
 
-class UnknownDocumentType(LookupError):
+class UnknownDocumentTypeError(LookupError):
     """No built-in, entry point or importable dotted path of that name."""
 
 
@@ -293,7 +312,9 @@ def get_document_type(name: str) -> type[DocumentType]:
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         return _checked(ep.load(), name)
     known = ", ".join(document_type_names())
-    raise UnknownDocumentType(f"unknown document type {name!r} (known: {known}; or pkg.mod:Class)")
+    raise UnknownDocumentTypeError(
+        f"unknown document type {name!r} (known: {known}; or pkg.mod:Class)"
+    )
 
 
 def _import_dotted(path: str) -> object:
@@ -303,11 +324,11 @@ def _import_dotted(path: str) -> object:
         for part in attribute.split("."):
             target = getattr(target, part)
     except (ImportError, AttributeError) as error:
-        raise UnknownDocumentType(f"cannot load document type {path!r}: {error}") from error
+        raise UnknownDocumentTypeError(f"cannot load document type {path!r}: {error}") from error
     return target
 
 
 def _checked(candidate: object, name: str) -> type[DocumentType]:
     if isinstance(candidate, type) and issubclass(candidate, DocumentType):
         return candidate
-    raise UnknownDocumentType(f"{name!r} is {candidate!r}, not a DocumentType subclass")
+    raise UnknownDocumentTypeError(f"{name!r} is {candidate!r}, not a DocumentType subclass")

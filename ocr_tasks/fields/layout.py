@@ -41,14 +41,39 @@ class Line:
 
 
 def page_lines(pages: Iterable[PageResult]) -> list[Line]:
-    """Every line of every page, in page then reading order."""
+    """Every line of every page, in page order, then top to bottom by rows, then left to right.
+
+    Rows are grouped here rather than taken from the engine's order: a line belongs to a row
+    when its centre is within 0.4 of the shorter height of the row's first line's centre,
+    which keeps tall, slightly overlapping lines (large print) on rows of their own.
+    """
     lines: list[Line] = []
     for page in pages:
-        for line in sorted(page.lines, key=lambda item: item.order):
-            xs = [x for x, _ in line.polygon] or [0.0]
-            ys = [y for _, y in line.polygon] or [0.0]
-            lines.append(Line(page.number, line, min(xs), min(ys), max(xs), max(ys)))
+        boxed = [_boxed(page.number, line) for line in page.lines]
+        lines += _reading_order(boxed)
     return lines
+
+
+def _boxed(page: int, line: LineResult) -> Line:
+    xs = [x for x, _ in line.polygon] or [0.0]
+    ys = [y for _, y in line.polygon] or [0.0]
+    return Line(page, line, min(xs), min(ys), max(xs), max(ys))
+
+
+def _centre(line: Line) -> float:
+    return (line.y0 + line.y1) / 2
+
+
+def _reading_order(lines: list[Line]) -> list[Line]:
+    rows: list[list[Line]] = []
+    for line in sorted(lines, key=_centre):
+        first = rows[-1][0] if rows else None
+        limit = 0.4 * min(first.height, line.height) if first else 0.0
+        if first is not None and abs(_centre(line) - _centre(first)) <= limit:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda item: item.x0)]
 
 
 def same_row(a: Line, b: Line) -> bool:
@@ -99,13 +124,13 @@ class LabelMatch:
     edits: int
 
 
-def find_label(text: str, label: str) -> LabelMatch | None:
-    """The label at a word start in the text (folded, allowing one edit for long labels)."""
+def find_label(text: str, label: str, fuzzy: bool = True) -> LabelMatch | None:
+    """The label at a word start in the text (folded; one edit allowed for long labels)."""
     target, _ = fold(label)
     folded, index = fold(text)
     if not target:
         return None
-    allowed = 1 if len(target) >= 5 else 0
+    allowed = 1 if fuzzy and len(target) >= 5 else 0
     for start in range(len(folded)):
         if start and not _word_start(text, index[start]):
             continue
@@ -122,7 +147,7 @@ def _word_start(text: str, position: int) -> bool:
 
 
 def _prefix_distance(text: str, target: str, allowed: int) -> tuple[int, int]:
-    """The fewest edits turning some prefix of ``text`` into ``target``, and that prefix's length."""
+    """The fewest edits from a prefix of ``text`` to ``target``, and that prefix's length."""
     best = (allowed + 1, 0)
     for length in range(max(len(target) - allowed, 1), min(len(target) + allowed, len(text)) + 1):
         distance = _edit_distance(text[:length], target)

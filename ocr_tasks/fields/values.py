@@ -28,7 +28,7 @@ class Found:
 _CURRENCY = r"(?:RM|MYR|USD|EUR|GBP|SGD|S\$|US\$|\$|€|£|¥)"
 _AMOUNT = re.compile(
     rf"(?P<neg>[-(])?\s*{_CURRENCY}?\s*(?P<neg2>-)?\s*"
-    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?!\d)"
+    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d{1,2})?|\d+\.\s\d\d|\d+(?:[.,]\d{1,2})?)(?!\d)"
     r"(?:\s*(?P<close>\)))?",
     re.IGNORECASE,
 )
@@ -83,21 +83,22 @@ _MONTHS = {
     "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
 _MONTH = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?"
-_SEP = r"\s*[/\-.]\s*"
+_SEP = r"\s*(?P<s>[/\-.])\s*"
+_SEP2 = r"\s*(?P=s)\s*"
+# A year of four or two digits, also when the time is glued on (``2018/02/2213:34``).
+_YEAR = r"(?P<y>(?:19|20)\d\d(?=\d\d?:|(?!\d))|\d\d(?=\d\d?:|(?!\d)))"
 _NUMERIC_YEAR_FIRST = re.compile(
-    rf"(?<!\d)(?P<y>(?:19|20)\d\d){_SEP}(?P<a>\d{{1,2}}){_SEP}(?P<b>\d{{1,2}})(?!\d)"
+    rf"(?<![\w.])(?P<y>(?:19|20)\d\d){_SEP}(?P<a>\d{{1,2}}){_SEP2}"
+    r"(?P<b>\d{1,2}(?=\d\d?:|(?!\d)))"
     r"|(?<!\d)(?P<y2>20\d\d)(?P<a2>[01]\d)(?P<b2>[0-3]\d)(?!\d)"
 )
-_NUMERIC = re.compile(
-    rf"(?<!\d)(?P<a>\d{{1,2}}){_SEP}(?P<b>\d{{1,2}}){_SEP}(?P<y>\d{{4}}|\d\d)(?!\d)"
-)
+_NUMERIC = re.compile(rf"(?<![\w.])(?P<a>\d{{1,2}}){_SEP}(?P<b>\d{{1,2}}){_SEP2}" + _YEAR)
 _DAY_MONTH = re.compile(
-    rf"(?<![\da-z])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,]*{_MONTH}[\s\-/.,']*"
-    r"(?P<y>\d{4}|\d\d)(?!\d)",
+    rf"(?<![\da-z])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,]*{_MONTH}[\s\-/.,']*" + _YEAR,
     re.IGNORECASE,
 )
 _MONTH_DAY = re.compile(
-    rf"(?<![a-z]){_MONTH}[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s,.]+(?P<y>\d{{4}}|\d\d)(?!\d)",
+    rf"(?<![a-z]){_MONTH}[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s,.]+" + _YEAR,
     re.IGNORECASE,
 )
 
@@ -205,7 +206,6 @@ def check_value(value: FieldValue, rule: FieldRule) -> str | None:
     """Why the value is implausible, or None."""
     if isinstance(value, datetime.date) and not rule.min_year <= value.year <= rule.max_year:
         return f"year {value.year} outside {rule.min_year}..{rule.max_year}"
-    if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
-        if rule.minimum is not None and value < rule.minimum:
-            return f"{value} below the minimum {rule.minimum}"
+    if isinstance(value, (Decimal, int)) and rule.minimum is not None and value < rule.minimum:
+        return f"{value} below the minimum {rule.minimum}"
     return None
