@@ -6,7 +6,6 @@ ratio so each batch pads to a similar width, then put back in their original ord
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +62,7 @@ class TextRecognizer:
 
 def recognition_batch(crops: Sequence[np.ndarray]) -> np.ndarray:
     widest = max(aspect_ratio(crop) for crop in crops)
-    width = max(_MIN_WIDTH, math.ceil(_HEIGHT * widest))
+    width = max(_MIN_WIDTH, int(_HEIGHT * widest))  # as PaddleOCR pads, for parity
     return np.stack([normalised_strip(crop, _HEIGHT, width) for crop in crops])
 
 
