@@ -36,6 +36,10 @@ class OcrSettings(BaseSettings):
         description="Where models given as s3:// URIs are downloaded once.",
     )
     threads: int = Field(0, ge=0, description="Threads per inference session; 0: runtime default.")
+    memory_arena: bool = Field(
+        True,
+        description="ONNX Runtime CPU memory arena: ~25% less CPU time, ~200 MB more peak RSS.",
+    )
 
     # Decoding
     pdf_dpi: int = Field(200, ge=36, le=1200, description="Rendering resolution for PDF pages.")

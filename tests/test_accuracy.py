@@ -34,6 +34,7 @@ from ocr_tasks.evaluation import (
     word_recall,
 )
 from ocr_tasks.pipeline import OcrEngine
+from schemas.records import LineResult
 from schemas.settings import OcrSettings
 
 # --- the scoring functions ----------------------------------------------------------------
@@ -178,12 +179,13 @@ def test_ground_truth_loaders(tmp_path: Path) -> None:
 
 # --- CER on real data ---------------------------------------------------------------------
 
-SROIE_PAGES = 15
-FUNSD_PAGES = 8
-# Measured with ppocrv6-small, det_max_side 1600, line_orientation verify (see the report in
-# the commit): SROIE 0–14 and FUNSD's first 8 forms.
-SROIE_MAX_CER = 0.10
-FUNSD_MAX_CER = 0.10
+SROIE_PAGES = 10
+FUNSD_PAGES = 5
+# Measured with ppocrv6-small, det_max_side 1600, line_orientation verify on these subsets
+# (SROIE 000–009, FUNSD's first 5 forms): SROIE 5.25%, FUNSD 2.56%. The margin also absorbs
+# the small changes that come from which lines share a recognition batch.
+SROIE_MAX_CER = 0.075
+FUNSD_MAX_CER = 0.04
 
 
 def _report(result: SetResult) -> str:
@@ -197,26 +199,39 @@ def _report(result: SetResult) -> str:
 
 @pytest.mark.slow
 def test_sroie_cer(shared_data: Path, engine: OcrEngine) -> None:
-    result = evaluate(engine, "sroie", sroie_samples(shared_data, SROIE_PAGES))
+    result = evaluate(engine, "sroie", sroie_samples(shared_data, SROIE_PAGES), warm_up=False)
     print(_report(result))
     assert result.errors.rate <= SROIE_MAX_CER, _report(result)
 
 
 @pytest.mark.slow
 def test_funsd_cer(shared_data: Path, engine: OcrEngine) -> None:
-    result = evaluate(engine, "funsd", funsd_samples(shared_data, FUNSD_PAGES))
+    result = evaluate(engine, "funsd", funsd_samples(shared_data, FUNSD_PAGES), warm_up=False)
     print(_report(result))
     assert result.errors.rate <= FUNSD_MAX_CER, _report(result)
 
 
 # --- line orientation policy --------------------------------------------------------------
 
+# Pages where the stock line classifier calls upright lines upside down (found by reading
+# SROIE 000–019 and FUNSD's first 10 forms with line_orientation="trust"), beside the two
+# small tesseract pages, which are upright throughout.
+FLIP_PRONE_SROIE = slice(10, 13)
+FLIP_PRONE_FUNSD = ("0000999294",)
+# Measured on these 6 pages: off 3.19% CER, no flips; verify 3.24%, 1 flip; trust 4.37%,
+# 14 flips. Verify is not strictly better than off: its one flip is wrong ("(99)" upside down
+# reads "(66)" with more confidence than the upright crop reads "(99)"), so the assertion
+# allows verify a small margin over off rather than claiming it never loses.
+TRUST_EXTRA_FLIPS = 5
+VERIFY_MAX_EXTRA_CER = 0.003
+
 
 def _orientation_samples(root: Path) -> list[Sample]:
+    funsd = [s for s in funsd_samples(root, 10) if s.image.stem in FLIP_PRONE_FUNSD]
     return [
-        *page_text_samples(root, ["phototest", "eurotext", "8071_093.3B"]),
-        *sroie_samples(root, 3),
-        *funsd_samples(root, 2),
+        *page_text_samples(root, ["phototest", "eurotext"]),
+        *sroie_samples(root, FLIP_PRONE_SROIE.stop)[FLIP_PRONE_SROIE],
+        *funsd,
     ]
 
 
@@ -229,10 +244,16 @@ def by_policy(shared_data: Path, engine: OcrEngine) -> dict[str, SetResult]:
         "verify": engine,
         "trust": OcrEngine(OcrSettings(line_orientation="trust")),
     }
-    results = {name: evaluate(e, name, samples) for name, e in engines.items()}
+    results = {name: evaluate(e, name, samples, warm_up=False) for name, e in engines.items()}
     for result in results.values():
         print(f"{_report(result)}, {flipped_lines(result.documents)} lines flipped")
+        print("  flipped:", [line.text for line in _flipped(result)])
     return results
+
+
+def _flipped(result: SetResult) -> list[LineResult]:
+    pages = [page for document in result.documents for page in document.pages]
+    return [line for page in pages for line in page.lines if line.angle == 180]
 
 
 def _summary(results: dict[str, SetResult]) -> str:
@@ -243,13 +264,15 @@ def _summary(results: dict[str, SetResult]) -> str:
 
 
 @pytest.mark.slow
-def test_verify_is_not_worse_than_off(by_policy: dict[str, SetResult]) -> None:
+def test_verify_costs_at_most_a_little_against_off(by_policy: dict[str, SetResult]) -> None:
     off, verify = by_policy["off"].errors, by_policy["verify"].errors
-    assert verify.edits <= off.edits, _summary(by_policy)
+    assert verify.rate <= off.rate + VERIFY_MAX_EXTRA_CER, _summary(by_policy)
 
 
 @pytest.mark.slow
 def test_trust_flips_correct_lines_that_verify_keeps(by_policy: dict[str, SetResult]) -> None:
     trust, verify = by_policy["trust"], by_policy["verify"]
-    assert flipped_lines(trust.documents) > flipped_lines(verify.documents), _summary(by_policy)
+    assert flipped_lines(trust.documents) >= flipped_lines(verify.documents) + TRUST_EXTRA_FLIPS, (
+        _summary(by_policy)
+    )
     assert trust.errors.edits > verify.errors.edits, _summary(by_policy)
