@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from flows import cli_data, cli_ingest
+from flows import deploy as cli_deploy
 from ocr_tasks.errors import DocumentError
 from ocr_tasks.pipeline import DocumentInput
 from schemas.records import DocumentResult
@@ -108,6 +109,8 @@ def _print_text(result: DocumentResult) -> None:
 
 app.command("extract")(cli_data.extract)
 app.command("ingest")(cli_ingest.ingest)
+app.command("deploy")(cli_deploy.deploy)
+app.command("run-deployment")(cli_deploy.run_deployment)
 app.add_typer(cli_data.query_app, name="query")
 app.add_typer(cli_data.db_app, name="db")
 

@@ -6,6 +6,7 @@ ratio so each batch pads to a similar width, then put back in their original ord
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from ocr_tasks.textline import aspect_ratio, normalised_strip
 
 _HEIGHT = 48
 _MIN_WIDTH = 320
+_WIDTH_STEP = 32
 _BLANK = "<blank>"
 
 
@@ -35,13 +37,22 @@ class TextRecognizer:
         self._batch_size = batch_size
 
     def __call__(self, crops: Sequence[np.ndarray]) -> list[Reading]:
+        """Readings in the order of ``crops``. Crops are batched by padded width, and that
+        width depends on the crop alone, so a line reads the same whatever else is in the
+        call (padding to a batch's widest line would make a file's text depend on its
+        neighbours in the chunk)."""
         readings: list[Reading | None] = [None] * len(crops)
-        order = sorted(range(len(crops)), key=lambda i: aspect_ratio(crops[i]))
-        for start in range(0, len(order), self._batch_size):
-            indices = order[start : start + self._batch_size]
-            batch = recognition_batch([crops[i] for i in indices])
-            for index, reading in zip(indices, self.decode(self._session.run(batch)), strict=True):
-                readings[index] = reading
+        buckets: dict[int, list[int]] = {}
+        for index, crop in enumerate(crops):
+            buckets.setdefault(padded_width(crop), []).append(index)
+        for width, indices in sorted(buckets.items()):
+            for start in range(0, len(indices), self._batch_size):
+                chunk = indices[start : start + self._batch_size]
+                batch = np.stack([normalised_strip(crops[i], _HEIGHT, width) for i in chunk])
+                for index, reading in zip(
+                    chunk, self.decode(self._session.run(batch)), strict=True
+                ):
+                    readings[index] = reading
         return [r for r in readings if r is not None]
 
     def decode(self, probabilities: np.ndarray) -> list[Reading]:
@@ -60,10 +71,10 @@ class TextRecognizer:
         return readings
 
 
-def recognition_batch(crops: Sequence[np.ndarray]) -> np.ndarray:
-    widest = max(aspect_ratio(crop) for crop in crops)
-    width = max(_MIN_WIDTH, int(_HEIGHT * widest))  # as PaddleOCR pads, for parity
-    return np.stack([normalised_strip(crop, _HEIGHT, width) for crop in crops])
+def padded_width(crop: np.ndarray) -> int:
+    """The crop's width at the model's height, rounded up to a bucket of ``_WIDTH_STEP``."""
+    width = math.ceil(_HEIGHT * aspect_ratio(crop) / _WIDTH_STEP) * _WIDTH_STEP
+    return max(_MIN_WIDTH, width)
 
 
 def load_charset(

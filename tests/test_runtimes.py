@@ -17,9 +17,10 @@ from ocr_tasks.detect import detection_input
 from ocr_tasks.geometry import crop_quad
 from ocr_tasks.models import resolve_model_set
 from ocr_tasks.pipeline import OcrEngine
-from ocr_tasks.recognise import recognition_batch
+from ocr_tasks.recognise import padded_width
 from ocr_tasks.runtimes import InferenceSession, ModelFile
 from ocr_tasks.runtimes.onnx import OnnxRuntime
+from ocr_tasks.textline import normalised_strip
 from schemas.settings import OcrSettings
 
 pytestmark = pytest.mark.paddle
@@ -67,7 +68,8 @@ def test_sessions_agree_on_the_same_arrays(shared_data: Path, engine_v4: OcrEngi
     quads = engine_v4.detector(page)
     crops = sorted((crop_quad(page, quad) for quad in quads), key=lambda c: c.shape[1])[:16]
     onnx_rec, paddle_rec = _sessions(model_set.rec)
-    strips = recognition_batch(crops)
+    width = max(padded_width(crop) for crop in crops)
+    strips = np.stack([normalised_strip(crop, 48, width) for crop in crops])
     onnx_probs, paddle_probs = onnx_rec.run(strips), paddle_rec.run(strips)
     assert onnx_probs.shape == paddle_probs.shape
     np.testing.assert_allclose(paddle_probs, onnx_probs, atol=REC_ATOL)

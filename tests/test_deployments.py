@@ -1,0 +1,369 @@
+"""The deployments end to end: a real ``prefect server start`` (SQLite, its own home) and a real
+``prefect worker start --pool cpu`` as subprocesses, the deployments registered with
+``flows.deploy``, an ``ingest-documents`` run started through the REST API, receipts read from
+the loopback S3 server and rows checked in PostgreSQL.
+
+Every subprocess (and whatever it started: the worker runs each flow in a process of its own,
+in a session of its own) is killed at teardown, also when a test fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from flows.deploy import (
+    ParameterError,
+    api_request,
+    check_ingest_parameters,
+    register_deployments,
+    trigger_ingest,
+    wait_for_flow_run,
+)
+from ocr_tasks import query
+from ocr_tasks.sources import s3_client
+from ocr_tasks.store import upgrade_database
+from tests.conftest import SAMPLES
+from tests.databases import fresh_postgres_schema
+
+# One server and worker per module: with `--dist loadgroup` xdist keeps these tests together
+# (under the default `load` a second process may start its own server; still correct).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
+
+PREFECT = [sys.executable, "-m", "prefect"]
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVER_START_SECONDS = 120
+RUN_SECONDS = 150
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below ``root`` (Linux /proc), children before grandchildren."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_tree(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM then SIGKILL the process group of ``process`` and of every descendant (flow
+    runs live in sessions of their own)."""
+    pids = [process.pid, *_descendants(process.pid)]
+    groups = set()
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            groups.add(os.getpgid(pid))
+    groups.discard(os.getpgid(0))  # never our own group
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue
+        if all(not Path(f"/proc/{pid}").exists() for pid in pids[1:]):
+            break
+    process.wait(timeout=10)
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            args,
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, killed as one
+        )
+
+
+def _tail(log: Path, chars: int = 4000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
+
+
+def _base_env(home: Path, api_url: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PREFECT_", "OCRFLOW_", "AWS_"))
+    }
+    env.update(
+        PREFECT_HOME=str(home),
+        PREFECT_API_URL=api_url,
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_LOGGING_LEVEL="INFO",
+    )
+    return env
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="ocrflow-deploy-") as name:
+        yield Path(name)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(workdir: Path) -> Iterator[str]:
+    """``prefect server start`` on a free loopback port; yields the API URL."""
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    home = workdir / "server-home"
+    home.mkdir()
+    env = _base_env(home, api_url)
+    del env["PREFECT_API_URL"]  # the server itself
+    env.update(
+        PREFECT_SERVER_API_HOST="127.0.0.1",
+        PREFECT_SERVER_API_PORT=str(port),
+        PREFECT_SERVER_UI_API_URL=api_url,
+        PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+    )
+    log = workdir / "server.log"
+    server = _start(
+        [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log
+    )
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"prefect server exited ({server.returncode}):\n{_tail(log)}")
+            try:
+                if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"prefect server not healthy in {SERVER_START_SECONDS}s:\n{_tail(log)}")
+            time.sleep(0.5)
+        yield api_url
+    finally:
+        _kill_tree(server)
+
+
+@pytest.fixture(scope="module")
+def pg_url(worker_id: str) -> str:
+    url = fresh_postgres_schema(f"ocrflow_deploy_{worker_id}")
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def deployments(prefect_server: str) -> dict[str, str]:
+    """Both deployments (and the cpu and gpu pools) registered with ``flows.deploy``."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: prefect_server}):
+        return register_deployments(document_type="receipt")
+
+
+@pytest.fixture(scope="module")
+def cpu_worker(
+    prefect_server: str, deployments: dict[str, str], pg_url: str, s3_endpoint: str, workdir: Path
+) -> Iterator[Path]:
+    """``prefect worker start --pool cpu`` whose environment carries the database URL and the
+    AWS settings; yields its log."""
+    home = workdir / "worker-home"
+    home.mkdir()
+    env = _base_env(home, prefect_server)
+    env.update(
+        OCRFLOW_DATABASE_URL=pg_url,
+        OCRFLOW_CODE_DIR=str(REPO_ROOT),  # where prefect.yaml's pull step changes into
+        AWS_ENDPOINT_URL=s3_endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    log = workdir / "worker.log"
+    worker = _start([*PREFECT, "worker", "start", "--pool", "cpu", "--type", "process"], env, log)
+    try:
+        time.sleep(1)
+        if worker.poll() is not None:
+            pytest.fail(f"prefect worker exited ({worker.returncode}):\n{_tail(log)}")
+        yield log
+    finally:
+        _kill_tree(worker)
+
+
+@pytest.fixture
+def bucket(s3_env: str, shared_data: Path) -> str:
+    name = f"receipts-{uuid.uuid4().hex[:8]}"
+    client = s3_client()
+    client.create_bucket(Bucket=name)
+    for number in ("000", "001", "002"):
+        client.upload_file(
+            str(shared_data / "sroie" / "img" / f"{number}.jpg"), name, f"in/{number}.jpg"
+        )
+    return name
+
+
+def test_deployments_are_registered_on_their_pools(
+    prefect_server: str, deployments: dict[str, str]
+) -> None:
+    assert set(deployments) == {"ingest-documents/ingest-documents", "ocr-documents/ocr-documents"}
+    with httpx.Client(base_url=prefect_server + "/") as api:
+        ingest_id = deployments["ingest-documents/ingest-documents"]
+        ocr_id = deployments["ocr-documents/ocr-documents"]
+        ingest = api_request(api, "GET", f"deployments/{ingest_id}")
+        ocr = api_request(api, "GET", f"deployments/{ocr_id}")
+        pool_list = api_request(api, "POST", "work_pools/filter", json={})
+    pools = {p["name"]: p["type"] for p in pool_list}
+    assert (ingest["work_pool_name"], ocr["work_pool_name"]) == ("cpu", "gpu")
+    assert pools["cpu"] == "process" and pools["gpu"] == "process"
+    assert ingest["entrypoint"] == "flows/ingest.py:ingest_documents"
+    assert ingest["pull_steps"] == [
+        {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO_ROOT)}}
+    ]
+    assert ingest["parameters"]["parameters"]["document_type"] == "receipt"
+    [schedule] = ingest["schedules"]
+    assert schedule["schedule"]["cron"] == "0 2 * * *" and schedule["active"] is False
+    # The UI's run form: one typed model parameter.
+    assert ingest["parameter_openapi_schema"]["required"] == ["parameters"]
+
+
+def test_ingest_run_started_through_the_api_stores_rows(
+    prefect_server: str, cpu_worker: Path, bucket: str, pg_url: str
+) -> None:
+    run_id = trigger_ingest(
+        prefect_server,
+        "ingest-documents/ingest-documents",
+        {"source": f"s3://{bucket}/in/", "document_type": "receipt", "chunk_size": 2},
+    )
+    run = wait_for_flow_run(prefect_server, run_id, timeout=RUN_SECONDS)
+    assert run["state_type"] == "COMPLETED", (
+        f"{run['state_type']}: {run['state']['message']}\n{_tail(cpu_worker)}"
+    )
+    assert run["parameters"]["parameters"]["source"] == f"s3://{bucket}/in/"
+    documents = query.documents(pg_url)
+    ours = documents[documents["source"].str.startswith(f"s3://{bucket}/")]
+    assert ours["source"].tolist() == [f"s3://{bucket}/in/{n}.jpg" for n in ("000", "001", "002")]
+    assert ours["status"].tolist() == ["done", "done", "done"]
+    assert set(ours["document_type"]) == {"receipt"}
+    assert len(query.lines(pg_url)) > 20
+    # The run went through the worker: a flow run of the deployment, with a subflow per chunk.
+    with httpx.Client(base_url=prefect_server + "/") as api:
+        runs = api_request(api, "POST", "flow_runs/filter", json={})
+    assert any(r["parent_task_run_id"] for r in runs)  # ocr-documents ran as subflows
+
+
+def test_unknown_parameter_is_refused_before_any_request() -> None:
+    # Port 9 is closed: a request would raise ConnectError, not ParameterError.
+    with pytest.raises(ParameterError, match=r"unknown ingest parameter\(s\): sorce"):
+        trigger_ingest("http://127.0.0.1:9/api", "ingest-documents", {"sorce": "s3://b/"})
+    with pytest.raises(ParameterError, match="chunk_size"):
+        check_ingest_parameters({"source": "s3://b/", "chunk_size": 0})
+    with pytest.raises(ParameterError, match="source: Field required"):
+        check_ingest_parameters({})
+
+
+def test_refused_parameters_create_no_flow_run(
+    prefect_server: str, deployments: dict[str, str]
+) -> None:
+    with httpx.Client(base_url=prefect_server + "/") as api:
+        before = api_request(api, "POST", "flow_runs/count", json={})
+        with pytest.raises(ParameterError, match="unknown"):
+            trigger_ingest(prefect_server, "ingest-documents", {"source": "s3://b/", "x": 1})
+        with pytest.raises(ParameterError, match="chunk_size"):
+            trigger_ingest(prefect_server, "ingest-documents", {"chunk_size": -1})
+        assert api_request(api, "POST", "flow_runs/count", json={}) == before
+
+
+def test_prefect_yaml_deploys_with_the_cli_and_runs_on_the_worker(
+    prefect_server: str, cpu_worker: Path, pg_url: str, workdir: Path
+) -> None:
+    """``prefect deploy --all`` reads prefect.yaml; its pull step finds the checkout through
+    OCRFLOW_CODE_DIR on the worker. Runs last: it replaces the deployments of flows.deploy."""
+    home = workdir / "cli-home"
+    home.mkdir()
+    done = subprocess.run(
+        [*PREFECT, "--no-prompt", "deploy", "--all"],
+        env=_base_env(home, prefect_server),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    spec = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
+    with httpx.Client(base_url=prefect_server + "/") as api:
+        for entry in spec["deployments"]:
+            flow_name = entry["entrypoint"].split(":")[1].replace("_", "-")
+            deployment = api_request(api, "GET", f"deployments/name/{flow_name}/{entry['name']}")
+            assert deployment["work_pool_name"] == entry["work_pool"]["name"]
+            assert deployment["pull_steps"] == spec["pull"]
+            assert deployment["parameters"] == entry["parameters"]
+            assert [s["active"] for s in deployment["schedules"]] == [
+                s["active"] for s in entry["schedules"]
+            ]
+    folder = workdir / "scans"
+    folder.mkdir()
+    (folder / "receipt.png").write_bytes((SAMPLES / "receipt.png").read_bytes())
+    run_id = trigger_ingest(prefect_server, "ingest-documents", {"source": str(folder)})
+    run = wait_for_flow_run(prefect_server, run_id, timeout=RUN_SECONDS)
+    assert run["state_type"] == "COMPLETED", (
+        f"{run['state_type']}: {run['state']['message']}\n{_tail(cpu_worker)}"
+    )
+    # The deployment's defaults filled what the run did not give (document_type: receipt).
+    assert run["parameters"]["parameters"]["document_type"] == "receipt"
+    totals = query.fields(pg_url, name="total", source=str(folder / "receipt.png"))
+    assert totals["value"].tolist() == ["16.50"]
+
+
+def test_api_request_retries_a_busy_server() -> None:
+    answers = iter([503, 503, 201])
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(next(answers), json={"id": "run"}, headers={"Retry-After": "0"})
+
+    with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://api/") as api:
+        assert api_request(api, "POST", "deployments/x/create_flow_run", json={}) == {"id": "run"}
+    assert len(seen) == 3
+
+
+def test_api_request_retries_a_timeout() -> None:
+    answers = iter([None, 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        if status is None:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(status, json={"state_type": "RUNNING"})
+
+    with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://api/") as api:
+        assert api_request(api, "GET", "flow_runs/x") == {"state_type": "RUNNING"}
