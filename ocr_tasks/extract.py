@@ -34,8 +34,9 @@ def threshold_for(
     """The run's threshold, else the document type's, else the setting."""
     if run_threshold is not None:
         return run_threshold
-    declared = getattr(document_type, "min_confidence", None)
-    return float(declared) if declared is not None else default
+    if document_type is not None and document_type.min_confidence is not None:
+        return document_type.min_confidence
+    return default
 
 
 def finish_document(

