@@ -26,6 +26,8 @@ def ingest(
     # The URL travels in the environment, not as a flow parameter: parameters are shown in
     # the Prefect UI, and a URL may hold a password.
     os.environ["OCRFLOW_DATABASE_URL"] = url
+    # The ephemeral API started for this command would otherwise try to phone home.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.ingest import IngestParameters, ingest_documents
     from ocr_tasks.store import upgrade_database
 
