@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +36,16 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return s3_endpoint
+
+
+def bucket_of_receipts(shared_data: Path, numbers: tuple[str, ...] = ("000", "001", "002")) -> str:
+    """A new bucket holding SROIE receipts under ``in/NNN.jpg``."""
+    from ocr_tasks.sources import s3_client
+
+    name = f"receipts-{uuid.uuid4().hex[:8]}"
+    client = s3_client()
+    client.create_bucket(Bucket=name)
+    for number in numbers:
+        image = shared_data / "sroie" / "img" / f"{number}.jpg"
+        client.upload_file(str(image), name, f"in/{number}.jpg")
+    return name

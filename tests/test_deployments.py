@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,10 +33,10 @@ from flows.deploy import (
     wait_for_flow_run,
 )
 from ocr_tasks import query
-from ocr_tasks.sources import s3_client
 from ocr_tasks.store import upgrade_database
 from tests.conftest import SAMPLES
 from tests.databases import fresh_postgres_schema
+from tests.s3server import bucket_of_receipts
 
 # One server and worker per module: with `--dist loadgroup` xdist keeps these tests together
 # (under the default `load` a second process may start its own server; still correct).
@@ -221,14 +220,7 @@ def cpu_worker(
 
 @pytest.fixture
 def bucket(s3_env: str, shared_data: Path) -> str:
-    name = f"receipts-{uuid.uuid4().hex[:8]}"
-    client = s3_client()
-    client.create_bucket(Bucket=name)
-    for number in ("000", "001", "002"):
-        client.upload_file(
-            str(shared_data / "sroie" / "img" / f"{number}.jpg"), name, f"in/{number}.jpg"
-        )
-    return name
+    return bucket_of_receipts(shared_data)
 
 
 def test_deployments_are_registered_on_their_pools(

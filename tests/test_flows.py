@@ -4,7 +4,6 @@ HTTP), PostgreSQL, and Prefect's test harness as the API."""
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ocr_tasks import query
 from ocr_tasks.sources import s3_client
 from tests.conftest import SAMPLES
 from tests.databases import emptied
+from tests.s3server import bucket_of_receipts
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -37,14 +37,8 @@ def pg_url(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def bucket(s3_env: str, shared_data: Path) -> str:
-    name = f"receipts-{uuid.uuid4().hex[:8]}"
-    client = s3_client()
-    client.create_bucket(Bucket=name)
-    for number in ("000", "001", "002"):
-        client.upload_file(
-            str(shared_data / "sroie" / "img" / f"{number}.jpg"), name, f"in/{number}.jpg"
-        )
-    client.put_object(Bucket=name, Key="in/empty.png", Body=b"")
+    name = bucket_of_receipts(shared_data)
+    s3_client().put_object(Bucket=name, Key="in/empty.png", Body=b"")
     return name
 
 

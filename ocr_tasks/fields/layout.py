@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ocr_tasks.evaluation import edit_distance
 from schemas.records import LineResult, PageResult
 
 _FOLD = str.maketrans({"0": "o", "1": "i", "l": "i", "|": "i", "5": "s", "8": "b", "$": "s"})
@@ -150,19 +151,7 @@ def _prefix_distance(text: str, target: str, allowed: int) -> tuple[int, int]:
     """The fewest edits from a prefix of ``text`` to ``target``, and that prefix's length."""
     best = (allowed + 1, 0)
     for length in range(max(len(target) - allowed, 1), min(len(target) + allowed, len(text)) + 1):
-        distance = _edit_distance(text[:length], target)
+        distance = edit_distance(text[:length], target)
         if distance < best[0]:
             best = (distance, length)
     return best
-
-
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
