@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime
 import time
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
 
+from ocr_tasks.store import DocumentStore
 from ocr_tasks.tasks import list_source, read_chunk, store_documents, stored_etags
 from schemas.records import DocumentResult, SourceObject
 from schemas.settings import OcrSettings
@@ -38,6 +39,13 @@ class IngestParameters(BaseModel):
     )
     chunk_size: int = Field(50, gt=0, le=1000, description="Documents per OCR chunk.")
     force: bool = Field(False, description="Read documents again even if their ETag is stored.")
+    chunk_deployment: str | None = Field(
+        None,
+        description=(
+            "Run each chunk as a run of this deployment (e.g. ocr-documents/ocr-documents on "
+            "the gpu pool), all at once, so chunks spread over every worker; empty: in-process."
+        ),
+    )
 
 
 class ChunkSummary(BaseModel):
@@ -104,10 +112,15 @@ def ingest_documents(parameters: IngestParameters) -> IngestSummary:
     todo = _not_yet_stored(settings.database_url, listed, parameters.force)
     summary = IngestSummary(listed=len(listed), skipped=len(listed) - len(todo))
     logger.info("%d listed, %d unchanged, %d to read", len(listed), summary.skipped, len(todo))
-    for start in range(0, len(todo), parameters.chunk_size):
-        chunk = todo[start : start + parameters.chunk_size]
-        summary.add(_run_chunk(chunk, parameters))
-        logger.info("read %d of %d documents", min(start + len(chunk), len(todo)), len(todo))
+    chunks = [
+        todo[i : i + parameters.chunk_size] for i in range(0, len(todo), parameters.chunk_size)
+    ]
+    if parameters.chunk_deployment:
+        summary.add(_run_chunks_on_workers(chunks, parameters, settings.database_url))
+    else:
+        for number, chunk in enumerate(chunks, 1):
+            summary.add(_run_chunk(chunk, parameters))
+            logger.info("chunk %d of %d read", number, len(chunks))
     summary.seconds = time.perf_counter() - started
     create_markdown_artifact(
         key="ingest-summary", markdown=summary_markdown(parameters, summary), description="Ingest"
@@ -132,6 +145,50 @@ def _run_chunk(chunk: list[SourceObject], parameters: IngestParameters) -> Chunk
     }
     result: ChunkSummary = ocr_documents(**chunk_parameters)
     return result
+
+
+def _run_chunks_on_workers(
+    chunks: list[list[SourceObject]], parameters: IngestParameters, database_url: str
+) -> ChunkSummary:
+    """Start every chunk as a run of the chunk deployment, wait for all, then sum what the
+    workers stored. A chunk run that does not complete fails the ingest run (infrastructure)."""
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
+    assert parameters.chunk_deployment is not None
+    runs = [
+        run_deployment(
+            parameters.chunk_deployment,
+            parameters={
+                "sources": [source.model_dump(mode="json") for source in chunk],
+                "document_type": parameters.document_type,
+                "min_confidence": parameters.min_confidence,
+            },
+            timeout=0,
+        )
+        for chunk in chunks
+    ]
+    states = _wait_for_runs([cast("FlowRun", run).id for run in runs])
+    broken = [f"{run_id}: {state}" for run_id, state in states.items() if state != "COMPLETED"]
+    if broken:
+        raise RuntimeError(f"{len(broken)} chunk runs did not complete: {'; '.join(broken)}")
+    uris = [source.uri for chunk in chunks for source in chunk]
+    return ChunkSummary(**DocumentStore(database_url, upgrade=False).outcome(uris))
+
+
+def _wait_for_runs(run_ids: list[Any], poll_seconds: float = 2.0) -> dict[Any, str]:
+    from prefect.client.orchestration import get_client
+
+    final: dict[Any, str] = {}
+    with get_client(sync_client=True) as client:
+        while len(final) < len(run_ids):
+            for run_id in run_ids:
+                state = client.read_flow_run(run_id).state
+                if run_id not in final and state is not None and state.is_final():
+                    final[run_id] = state.type.value
+            if len(final) < len(run_ids):
+                time.sleep(poll_seconds)
+    return final
 
 
 def summary_markdown(parameters: IngestParameters, summary: IngestSummary) -> str:

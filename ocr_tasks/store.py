@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from schemas.records import DocumentResult, FieldResult
@@ -78,6 +78,49 @@ class DocumentStore:
                 )
                 found.update({uri: etag for uri, etag in connection.execute(query)})
         return found
+
+    def outcome(self, uris: Sequence[str]) -> dict[str, Any]:
+        """What is stored for these documents: done, failed (with reasons), pages, lines kept
+        and dropped, fields needing review. Chunks read on other workers are summed from here."""
+        totals: dict[str, Any] = {
+            "done": 0,
+            "failed": [],
+            "pages": 0,
+            "lines_kept": 0,
+            "lines_dropped": 0,
+            "fields_needing_review": 0,
+        }
+        with self._engine.connect() as connection:
+            for chunk in _chunks(list(uris), 500):
+                rows = connection.execute(
+                    select(
+                        DocumentRow.id,
+                        DocumentRow.source_uri,
+                        DocumentRow.status,
+                        DocumentRow.error,
+                    ).where(DocumentRow.source_uri.in_(chunk))
+                ).all()
+                ids = [row.id for row in rows]
+                totals["done"] += sum(row.status == "done" for row in rows)
+                totals["failed"] += [
+                    (r.source_uri, r.error or "") for r in rows if r.status != "done"
+                ]
+                pages = connection.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(func.sum(PageRow.lines_kept), 0),
+                        func.coalesce(func.sum(PageRow.lines_dropped), 0),
+                    ).where(PageRow.document_id.in_(ids))
+                ).one()
+                totals["pages"] += pages[0]
+                totals["lines_kept"] += int(pages[1])
+                totals["lines_dropped"] += int(pages[2])
+                totals["fields_needing_review"] += connection.execute(
+                    select(func.count())
+                    .select_from(FieldRow)
+                    .where(FieldRow.document_id.in_(ids), FieldRow.status == "needs_review")
+                ).scalar_one()
+        return totals
 
     def _upsert_document(self, connection: Connection, document: DocumentResult) -> int:
         values = _document_values(document)

@@ -190,15 +190,15 @@ def deployments(prefect_server: str) -> dict[str, str]:
         return register_deployments(document_type="receipt")
 
 
-@pytest.fixture(scope="module")
-def cpu_worker(
-    prefect_server: str, deployments: dict[str, str], pg_url: str, s3_endpoint: str, workdir: Path
+@contextlib.contextmanager
+def _worker(
+    pool: str, api_url: str, pg_url: str, s3_endpoint: str, workdir: Path
 ) -> Iterator[Path]:
-    """``prefect worker start --pool cpu`` whose environment carries the database URL and the
+    """``prefect worker start --pool POOL`` whose environment carries the database URL and the
     AWS settings; yields its log."""
-    home = workdir / "worker-home"
+    home = workdir / f"{pool}-worker-home"
     home.mkdir()
-    env = _base_env(home, prefect_server)
+    env = _base_env(home, api_url)
     env.update(
         OCRFLOW_DATABASE_URL=pg_url,
         OCRFLOW_CODE_DIR=str(REPO_ROOT),  # where prefect.yaml's pull step changes into
@@ -207,8 +207,8 @@ def cpu_worker(
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
     )
-    log = workdir / "worker.log"
-    worker = _start([*PREFECT, "worker", "start", "--pool", "cpu", "--type", "process"], env, log)
+    log = workdir / f"{pool}-worker.log"
+    worker = _start([*PREFECT, "worker", "start", "--pool", pool, "--type", "process"], env, log)
     try:
         time.sleep(1)
         if worker.poll() is not None:
@@ -216,6 +216,22 @@ def cpu_worker(
         yield log
     finally:
         _kill_tree(worker)
+
+
+@pytest.fixture(scope="module")
+def cpu_worker(
+    prefect_server: str, deployments: dict[str, str], pg_url: str, s3_endpoint: str, workdir: Path
+) -> Iterator[Path]:
+    with _worker("cpu", prefect_server, pg_url, s3_endpoint, workdir) as log:
+        yield log
+
+
+@pytest.fixture(scope="module")
+def gpu_worker(
+    prefect_server: str, deployments: dict[str, str], pg_url: str, s3_endpoint: str, workdir: Path
+) -> Iterator[Path]:
+    with _worker("gpu", prefect_server, pg_url, s3_endpoint, workdir) as log:
+        yield log
 
 
 @pytest.fixture
@@ -270,6 +286,41 @@ def test_ingest_run_started_through_the_api_stores_rows(
     with httpx.Client(base_url=prefect_server + "/") as api:
         runs = api_request(api, "POST", "flow_runs/filter", json={})
     assert any(r["parent_task_run_id"] for r in runs)  # ocr-documents ran as subflows
+
+
+def test_chunks_fan_out_to_the_gpu_pool(
+    prefect_server: str,
+    cpu_worker: Path,
+    gpu_worker: Path,
+    shared_data: Path,
+    s3_env: str,
+    pg_url: str,
+) -> None:
+    bucket = bucket_of_receipts(shared_data, ("003", "004", "005"))
+    run_id = trigger_ingest(
+        prefect_server,
+        "ingest-documents/ingest-documents",
+        {
+            "source": f"s3://{bucket}/in/",
+            "document_type": "receipt",
+            "chunk_size": 1,
+            "chunk_deployment": "ocr-documents/ocr-documents",
+        },
+    )
+    run = wait_for_flow_run(prefect_server, run_id, timeout=RUN_SECONDS)
+    assert run["state_type"] == "COMPLETED", (
+        f"{run['state_type']}: {run['state']['message']}\n{_tail(cpu_worker)}\n{_tail(gpu_worker)}"
+    )
+    documents = query.documents(pg_url)
+    ours = documents[documents["source"].str.startswith(f"s3://{bucket}/")]
+    assert ours["status"].tolist() == ["done", "done", "done"]
+    with httpx.Client(base_url=prefect_server + "/") as api:
+        runs = api_request(api, "POST", "flow_runs/filter", json={})
+        ocr_id = api_request(api, "GET", "deployments/name/ocr-documents/ocr-documents")["id"]
+    chunk_runs = [
+        r for r in runs if r["deployment_id"] == ocr_id and r["state_type"] == "COMPLETED"
+    ]
+    assert len(chunk_runs) >= 3  # one run per chunk, on the gpu pool's worker
 
 
 def test_unknown_parameter_is_refused_before_any_request() -> None:
