@@ -166,26 +166,14 @@ def wait_for_flow_run(
             time.sleep(poll)
 
 
-def register_deployments(
-    code_dir: Path | str = REPO_ROOT,
-    cpu_pool: str = "cpu",
-    gpu_pool: str = "gpu",
-    source: str = DEFAULT_SOURCE,
-    document_type: str | None = None,
-    schedule_active: bool = False,
-    create_pools: bool = True,
-) -> dict[str, str]:
+def register_deployments(**options: Any) -> dict[str, str]:
     """Create or update both deployments against the current Prefect API; return
-    ``{"flow/deployment": id}``.
+    ``{"flow/deployment": id}``. Takes the keyword arguments of :func:`aregister_deployments`.
 
     The flows are loaded from this checkout; on the workers the pull step changes into
     ``code_dir`` (the same checkout by default), where ``flows/ingest.py`` is found.
     """
-    return asyncio.run(
-        aregister_deployments(
-            code_dir, cpu_pool, gpu_pool, source, document_type, schedule_active, create_pools
-        )
-    )
+    return asyncio.run(aregister_deployments(**options))
 
 
 async def aregister_deployments(
@@ -281,7 +269,13 @@ def deploy(
         typer.echo("PREFECT_API_URL is not set: point it at your Prefect server.", err=True)
         raise typer.Exit(1)
     ids = register_deployments(
-        code_dir, cpu_pool, gpu_pool, source, document_type, schedule_active, create_pools
+        code_dir=code_dir,
+        cpu_pool=cpu_pool,
+        gpu_pool=gpu_pool,
+        source=source,
+        document_type=document_type,
+        schedule_active=schedule_active,
+        create_pools=create_pools,
     )
     for name, deployment_id in ids.items():
         typer.echo(f"{name}: {deployment_id}")
