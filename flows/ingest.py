@@ -137,13 +137,17 @@ def _not_yet_stored(
     return [s for s in listed if known.get(s.uri) != s.etag]
 
 
-def _run_chunk(chunk: list[SourceObject], parameters: IngestParameters) -> ChunkSummary:
-    chunk_parameters: dict[str, Any] = {
-        "sources": chunk,
+def _chunk_parameters(chunk: list[SourceObject], parameters: IngestParameters) -> dict[str, Any]:
+    """The ocr-documents parameters for one chunk, whether run in-process or on a worker."""
+    return {
+        "sources": [source.model_dump(mode="json") for source in chunk],
         "document_type": parameters.document_type,
         "min_confidence": parameters.min_confidence,
     }
-    result: ChunkSummary = ocr_documents(**chunk_parameters)
+
+
+def _run_chunk(chunk: list[SourceObject], parameters: IngestParameters) -> ChunkSummary:
+    result: ChunkSummary = ocr_documents(**_chunk_parameters(chunk, parameters))
     return result
 
 
@@ -159,11 +163,7 @@ def _run_chunks_on_workers(
     runs = [
         run_deployment(
             parameters.chunk_deployment,
-            parameters={
-                "sources": [source.model_dump(mode="json") for source in chunk],
-                "document_type": parameters.document_type,
-                "min_confidence": parameters.min_confidence,
-            },
+            parameters=_chunk_parameters(chunk, parameters),
             timeout=0,
         )
         for chunk in chunks
