@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows import cli_data, cli_ingest
+from flows import cli_bench, cli_data, cli_ingest
 from flows import deploy as cli_deploy
 from ocr_tasks.errors import DocumentError
 from ocr_tasks.pipeline import DocumentInput
@@ -109,6 +109,7 @@ def _print_text(result: DocumentResult) -> None:
 
 app.command("extract")(cli_data.extract)
 app.command("ingest")(cli_ingest.ingest)
+app.command("bench")(cli_bench.bench)
 app.command("deploy")(cli_deploy.deploy)
 app.command("run-deployment")(cli_deploy.run_deployment)
 app.add_typer(cli_data.query_app, name="query")

@@ -1,0 +1,66 @@
+"""``ocrflow bench``: speed, memory and CER of the engine and of reference engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from schemas.settings import LineOrientationMode, RuntimeName
+
+
+def bench(
+    pages: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of page files (ground truth found beside them as in SROIE, FUNSD or "
+            "NAME.txt). Default: SROIE and FUNSD in ../shared/data, else samples/."
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N files of --pages.")] = None,
+    sroie: Annotated[int, typer.Option(help="Default set: first N SROIE receipts.")] = 20,
+    funsd: Annotated[int, typer.Option(help="Default set: first N FUNSD forms.")] = 10,
+    against: Annotated[
+        str,
+        typer.Option(help="Reference engines, comma-separated (rapidocr, paddleocr); '' none."),
+    ] = "rapidocr,paddleocr",
+    processes: Annotated[
+        str, typer.Option(help="Worker process counts to measure, comma-separated (1,2,4).")
+    ] = "1",
+    model_set: Annotated[str | None, typer.Option(help="Model set name.")] = None,
+    runtime: Annotated[RuntimeName | None, typer.Option(help="Inference runtime.")] = None,
+    det_max_side: Annotated[int | None, typer.Option(help="Detection side limit.")] = None,
+    line_orientation: Annotated[
+        LineOrientationMode | None, typer.Option(help="off, verify or trust.")
+    ] = None,
+    page_orientation: Annotated[
+        bool | None, typer.Option("--page-orientation/--no-page-orientation")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads per inference session.")] = None,
+) -> None:
+    """Read a page set with ocrflow, then with each installed reference engine (same pages,
+    same order, each engine in its own process after a warm-up), and print pages/s, median
+    and p95 seconds per page, peak RSS and CER, with ours/theirs ratios."""
+    from flows.cli import engine_settings
+    from ocr_tasks.bench.pages import default_pages, pages_in
+    from ocr_tasks.bench.suite import BenchPlan, run_benchmark
+
+    settings = engine_settings(
+        model_set=model_set,
+        runtime=runtime,
+        det_max_side=det_max_side,
+        line_orientation=line_orientation,
+        page_orientation=page_orientation,
+        threads=threads,
+    )
+    page_set = pages_in(pages, limit) if pages is not None else default_pages(sroie, funsd)
+    if not page_set:
+        raise typer.BadParameter("no page files found", param_hint="--pages")
+    plan = BenchPlan(
+        pages=page_set,
+        settings=settings,
+        references=[name.strip() for name in against.split(",") if name.strip()],
+        processes=[int(count) for count in processes.split(",") if count.strip()],
+    )
+    typer.echo(run_benchmark(plan, progress=lambda line: typer.echo(line, err=True)))
