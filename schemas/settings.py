@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-RuntimeName = Literal["onnxruntime", "paddle"]
+RuntimeName = Literal["onnxruntime", "paddle", "torch"]
 DeviceName = Literal["auto", "cpu", "cuda"]
 LineOrientationMode = Literal["off", "verify", "trust"]
 
@@ -39,6 +39,10 @@ class OcrSettings(BaseSettings):
     memory_arena: bool = Field(
         True,
         description="ONNX Runtime CPU memory arena: ~25% less CPU time, ~200 MB more peak RSS.",
+    )
+    half_precision: bool = Field(
+        True,
+        description="runtime=torch on CUDA: float16 autocast (CPU runs stay float32).",
     )
 
     # Decoding

@@ -48,6 +48,10 @@ def load_runtime(settings: OcrSettings) -> Runtime:
         from ocr_tasks.runtimes.paddle import PaddleRuntime
 
         return PaddleRuntime(settings)
+    if settings.runtime == "torch":
+        from ocr_tasks.runtimes.torch_runtime import TorchRuntime
+
+        return TorchRuntime(settings)
     from ocr_tasks.runtimes.onnx import OnnxRuntime
 
     return OnnxRuntime(settings)
