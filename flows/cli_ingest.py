@@ -19,6 +19,10 @@ def ingest(
     min_confidence: Annotated[float | None, typer.Option(help="Drop lines under this.")] = None,
     chunk_size: Annotated[int, typer.Option(help="Documents per OCR chunk.")] = 50,
     force: Annotated[bool, typer.Option(help="Read documents again even if unchanged.")] = False,
+    s3_block: Annotated[
+        str | None,
+        typer.Option(help="prefect-aws block for S3: aws-credentials/NAME or s3-bucket/NAME."),
+    ] = None,
 ) -> None:
     """Ingest SOURCE into the database through the Prefect flow (Prefect's ephemeral API
     when PREFECT_API_URL is unset) and print the run's summary."""
@@ -38,6 +42,7 @@ def ingest(
         min_confidence=min_confidence,
         chunk_size=chunk_size,
         force=force,
+        s3_block=s3_block,
     )
     summary = ingest_documents(parameters)
     typer.echo(

@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
 
+from ocr_tasks.sources import source_in_block
 from ocr_tasks.store import DocumentStore
 from ocr_tasks.tasks import list_source, read_chunk, store_documents, stored_etags
 from schemas.records import DocumentResult, SourceObject
@@ -24,7 +25,16 @@ DEFAULT_SUFFIXES = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"]
 class IngestParameters(BaseModel):
     """What to ingest; the Prefect UI shows these as the run form."""
 
-    source: str = Field(description="s3://bucket/prefix, or a folder on the worker.")
+    source: str = Field(
+        description="s3://bucket/prefix, a folder on the worker, or a prefix inside the bucket "
+        "of the s3-bucket block named below."
+    )
+    s3_block: str | None = Field(
+        None,
+        description="prefect-aws block with the S3 credentials and endpoint: "
+        "aws-credentials/NAME, minio-credentials/NAME or s3-bucket/NAME. Empty: the AWS "
+        "environment of the worker (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).",
+    )
     suffixes: list[str] = Field(
         default_factory=lambda: list(DEFAULT_SUFFIXES), description="File name endings to read."
     )
@@ -94,10 +104,11 @@ def ocr_documents(
     sources: list[SourceObject],
     document_type: str | None = None,
     min_confidence: float | None = None,
+    s3_block: str | None = None,
 ) -> ChunkSummary:
     """Read one chunk: fetch each object, one engine call over all, store the results."""
     settings = OcrSettings()
-    documents = read_chunk(settings, sources, document_type, min_confidence)
+    documents = read_chunk(settings, sources, document_type, min_confidence, s3_block)
     store_documents(settings.database_url, documents)
     return ChunkSummary.of(documents)
 
@@ -108,7 +119,10 @@ def ingest_documents(parameters: IngestParameters) -> IngestSummary:
     logger = get_run_logger()
     settings = OcrSettings()
     started = time.perf_counter()
-    listed = list_source(parameters.source, parameters.suffixes, parameters.modified_since)
+    source = source_in_block(parameters.source, parameters.s3_block)
+    listed = list_source(
+        source, parameters.suffixes, parameters.modified_since, parameters.s3_block
+    )
     todo = _not_yet_stored(settings.database_url, listed, parameters.force)
     summary = IngestSummary(listed=len(listed), skipped=len(listed) - len(todo))
     logger.info("%d listed, %d unchanged, %d to read", len(listed), summary.skipped, len(todo))
@@ -143,6 +157,7 @@ def _chunk_parameters(chunk: list[SourceObject], parameters: IngestParameters) -
         "sources": [source.model_dump(mode="json") for source in chunk],
         "document_type": parameters.document_type,
         "min_confidence": parameters.min_confidence,
+        "s3_block": parameters.s3_block,
     }
 
 

@@ -2,9 +2,10 @@
 
 Listings carry keys, ETags and sizes, never bytes; bytes are fetched one document at a time
 when the engine is ready for it. S3 calls retry with backoff on throttling, 5xx answers and
-dropped connections (botocore's adaptive mode). Endpoint and credentials come from the
-standard AWS environment (``AWS_ENDPOINT_URL`` included), so MinIO and other S3-compatible
-stores work.
+dropped connections (botocore's adaptive mode). Endpoint and credentials come from a named
+prefect-aws block (``aws-credentials/NAME``, ``minio-credentials/NAME`` or ``s3-bucket/NAME``)
+when one is given, else from the standard AWS environment (``AWS_ENDPOINT_URL`` included), so
+MinIO and other S3-compatible stores work. Only block names travel in parameters, never keys.
 """
 
 from __future__ import annotations
@@ -48,13 +49,52 @@ class SourceLocation:
         return cls(bucket=None, prefix="", root=root)
 
 
-def s3_client(**overrides: Any) -> Any:
-    """A boto3 S3 client from the environment, retrying throttles, 5xx and broken connections."""
+def s3_client(s3_block: str | None = None) -> Any:
+    """A boto3 S3 client retrying throttles, 5xx and broken connections; credentials and
+    endpoint from the named prefect-aws block, else from the AWS environment."""
     import boto3
     from botocore.config import Config
 
     config = Config(retries={"max_attempts": _S3_RETRIES, "mode": "adaptive"})
-    return boto3.client("s3", config=config, **overrides)
+    if not s3_block:
+        return boto3.client("s3", config=config)
+    credentials = _credentials_of(_load_block(s3_block))
+    overrides = credentials.aws_client_parameters.get_params_override()
+    if "config" in overrides:
+        config = config.merge(overrides.pop("config"))
+    return credentials.get_boto3_session().client("s3", config=config, **overrides)
+
+
+def source_in_block(source: str, s3_block: str | None) -> str:
+    """An ``s3-bucket`` block names a bucket and folder: a bare prefix is read inside them."""
+    if not s3_block or source.startswith("s3://"):
+        return source
+    block = _load_block(s3_block)
+    bucket_name = getattr(block, "bucket_name", None)
+    if bucket_name is None:
+        return source
+    folder = str(getattr(block, "bucket_folder", "") or "").strip("/")
+    prefix = "/".join(part for part in (folder, source.strip("/")) if part)
+    return f"s3://{bucket_name}/{prefix}"
+
+
+def _load_block(s3_block: str) -> Any:
+    import prefect_aws  # noqa: F401  (registers the block types Block.load resolves)
+    from prefect.blocks.core import Block
+
+    if "/" not in s3_block:
+        raise ValueError(
+            f"block {s3_block!r}: name it as TYPE/NAME, e.g. aws-credentials/prod or "
+            "s3-bucket/scans"
+        )
+    return Block.load(s3_block)
+
+
+def _credentials_of(block: Any) -> Any:
+    credentials = getattr(block, "credentials", block)
+    if not hasattr(credentials, "get_boto3_session"):
+        raise ValueError(f"block {type(block).__name__} holds no AWS or MinIO credentials")
+    return credentials
 
 
 def list_documents(

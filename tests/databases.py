@@ -28,6 +28,9 @@ def postgres_schema_url(schema: str) -> str:
 
 
 def fresh_postgres_schema(schema: str) -> str:
+    """A new, empty schema; its name carries the process id, so test runs started side by side
+    (two developers' sessions, CI beside a local run) never share one."""
+    schema = f"{schema}_{os.getpid()}"
     admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -48,11 +51,26 @@ def emptied(url: str) -> str:
     return url
 
 
+def drop_postgres_schema(url: str) -> None:
+    schema = url.rpartition("%3D")[2]
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SET lock_timeout = '10s'"))
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    except Exception as error:  # a leftover schema is untidy, not a failure
+        print(f"could not drop test schema {schema}: {error}")
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> str:
+def postgres_url(worker_id: str) -> Iterator[str]:
     url = fresh_postgres_schema(f"ocrflow_test_{worker_id}")
     upgrade_database(url)
-    return url
+    yield url
+    database_engine(url).dispose()
+    drop_postgres_schema(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

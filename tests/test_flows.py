@@ -90,3 +90,100 @@ def test_summary_artifact_lists_failures() -> None:
     summary = IngestSummary(listed=2, done=1, failed=[("s3://b/x|y.png", "the file is empty")])
     text = summary_markdown(IngestParameters(source="s3://b/"), summary)
     assert "| failed | 1 |" in text and "x\\|y.png" in text and "the file is empty" in text
+
+
+SECRET_KEY = "s3cr3t-never-logged-7f3a"
+DB_PASSWORD = "pg-pass-never-logged-91c2"
+
+
+@pytest.fixture
+def credentials_block(
+    s3_endpoint: str, shared_data: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[str, str]:
+    """An AwsCredentials block pointed at the loopback S3, and no AWS environment at all: the
+    block is the only way in. Returns the block's reference and a bucket of receipts."""
+    from prefect_aws import AwsCredentials
+    from prefect_aws.client_parameters import AwsClientParameters
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    AwsCredentials(
+        aws_access_key_id="ocrflow-test-key",
+        aws_secret_access_key=SECRET_KEY,
+        region_name="us-east-1",
+        aws_client_parameters=AwsClientParameters(endpoint_url=s3_endpoint),
+    ).save("loopback", overwrite=True)
+    block = "aws-credentials/loopback"
+    with monkeypatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        bucket = bucket_of_receipts(shared_data, ("000", "001"))
+    return block, bucket
+
+
+def test_credentials_and_endpoint_come_from_an_aws_credentials_block(
+    credentials_block: tuple[str, str], pg_url: str
+) -> None:
+    block, bucket = credentials_block
+    summary = ingest(f"s3://{bucket}/in/", s3_block=block)
+    assert (summary.listed, summary.done) == (2, 2)
+    assert len(query.documents(pg_url)) == 2
+
+
+def test_an_s3_bucket_block_names_the_bucket_and_folder(
+    credentials_block: tuple[str, str], pg_url: str
+) -> None:
+    from prefect_aws import AwsCredentials, S3Bucket
+
+    block, bucket = credentials_block
+    credentials = AwsCredentials.load(block.split("/")[1])
+    S3Bucket(bucket_name=bucket, bucket_folder="in", credentials=credentials).save(
+        "receipts", overwrite=True
+    )
+    summary = ingest("", s3_block="s3-bucket/receipts")
+    assert summary.done == 2
+    assert all(uri.startswith(f"s3://{bucket}/in/") for uri in query.documents(pg_url)["source"])
+
+
+def test_a_block_reference_without_a_type_is_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="TYPE/NAME"):
+        s3_client("loopback")
+
+
+def test_secrets_appear_in_no_log_artifact_parameter_or_error(
+    credentials_block: tuple[str, str], pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that used an AWS secret key (from a block) and a database password (from the
+    environment) leaves neither in its logs, artifacts, flow-run parameters or errors."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    block, bucket = credentials_block
+    password_url = pg_url.replace("postgres@", f"postgres:{DB_PASSWORD}@")
+    monkeypatch.setenv("OCRFLOW_DATABASE_URL", password_url)
+    s3_client(block).put_object(Bucket=bucket, Key="in/broken.pdf", Body=b"%PDF-1.4 broken")
+    state = ingest_documents(
+        IngestParameters(source=f"s3://{bucket}/in/", s3_block=block), return_state=True
+    )
+    summary = state.result()
+    assert summary.done == 2 and len(summary.failed) == 1
+    with pytest.raises(Exception) as failure:  # an error that carries the URL masks it
+        ingest_documents(
+            IngestParameters(source=f"s3://{bucket}/in/", s3_block="aws-credentials/none")
+        )
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+        artifacts = client.read_artifacts()
+    seen = " ".join(
+        [str(run.parameters), *(log.message for log in logs), str(failure.value)]
+        + [str(artifact.data) for artifact in artifacts]
+    )
+    assert logs and artifacts and "broken.pdf" in seen
+    for secret in (SECRET_KEY, DB_PASSWORD):
+        assert secret not in seen
