@@ -15,7 +15,7 @@ from prefect.tasks import exponential_backoff
 from ocr_tasks.errors import DocumentError
 from ocr_tasks.extract import finish_document, threshold_for
 from ocr_tasks.pipeline import DocumentInput, OcrEngine
-from ocr_tasks.sources import SourceLocation, fetch_document, list_documents
+from ocr_tasks.sources import SourceLocation, fetch_document, list_documents, s3_client
 from ocr_tasks.store import DocumentStore
 from schemas.doctypes import get_document_type
 from schemas.records import DocumentResult, SourceObject
@@ -51,9 +51,11 @@ def _worth_retrying(_task: Any, _run: Any, state: Any) -> bool:
     task_run_name="list {source}",
 )
 def list_source(
-    source: str, suffixes: Sequence[str], modified_since: Any = None, s3_client: Any = None
+    source: str, suffixes: Sequence[str], modified_since: Any = None, s3_block: str | None = None
 ) -> list[SourceObject]:
-    return list(list_documents(SourceLocation.parse(source), suffixes, modified_since, s3_client))
+    location = SourceLocation.parse(source)
+    client = s3_client(s3_block) if location.bucket else None
+    return list(list_documents(location, suffixes, modified_since, client))
 
 
 @task(retries=4, retry_delay_seconds=exponential_backoff(backoff_factor=2))
@@ -75,14 +77,15 @@ def read_chunk(
     sources: Sequence[SourceObject],
     document_type_name: str | None,
     min_confidence: float | None,
-    s3_client: Any = None,
+    s3_block: str | None = None,
 ) -> list[DocumentResult]:
     """Fetch and read a chunk in one engine call, so recognition batches across documents."""
     engine = worker_engine(settings)
     document_type = get_document_type(document_type_name) if document_type_name else None
     threshold = threshold_for(document_type, min_confidence, settings.min_confidence)
     fetched: list[SourceObject] = []
-    results = engine.read(_fetch_all(sources, fetched, s3_client))
+    client = s3_client(s3_block) if any(source.bucket for source in sources) else None
+    results = engine.read(_fetch_all(sources, fetched, client))
     return [
         finish_document(result, origin, document_type, threshold)
         for result, origin in zip(results, fetched, strict=True)
@@ -90,11 +93,11 @@ def read_chunk(
 
 
 def _fetch_all(
-    sources: Sequence[SourceObject], fetched: list[SourceObject], s3_client: Any
+    sources: Sequence[SourceObject], fetched: list[SourceObject], client: Any
 ) -> Iterator[DocumentInput]:
     for source in sources:
         try:
-            data, origin = fetch_document(source, s3_client)
+            data, origin = fetch_document(source, client)
             fetched.append(origin)
             yield DocumentInput(origin.uri, data)
         except DocumentError as error:
