@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -363,6 +363,7 @@ SUPPORTED_OPERATORS = frozenset(OPERATORS) | BUILD_TIME_OPERATORS
 
 @dataclass(frozen=True)
 class _Node:
+    op_type: str
     operator: OpFunction
     attributes: Attributes
     inputs: tuple[str, ...]  # "" where an optional input is left out
@@ -390,7 +391,11 @@ class OnnxGraphModule(torch.nn.Module):
         nodes = [n for n in (self._read(node, opset) for node in graph.node) if n is not None]
         self._input = next(i.name for i in graph.input if i.name not in self._host)
         self._output = self._resolve(graph.output[0].name)
+        nodes = _fold_conv_affine(nodes, self._host, self._output)
+        nodes = _fuse_gelu(nodes, self._host, self._output)
         self._nodes = _with_frees(nodes, keep={self._output})
+        read = {name for node in self._nodes for name in node.inputs}
+        self._host = {name: value for name, value in self._host.items() if name in read}
         self._buffer_keys: dict[str, str] = {}
         for index, (name, value) in enumerate(self._host.items()):
             if value.is_floating_point():
@@ -422,9 +427,8 @@ class OnnxGraphModule(torch.nn.Module):
             args = [self._host[name] if name else None for name in inputs]
             self._host[output] = operator(args, attributes)
             return None
-        return _Node(
-            operator, attributes, inputs, _HOST_INPUTS.get(node.op_type, frozenset()), output
-        )
+        host_inputs = _HOST_INPUTS.get(node.op_type, frozenset())
+        return _Node(node.op_type, operator, attributes, inputs, host_inputs, output)
 
     def forward(self, x: Tensor) -> Tensor:
         buffers = self._buffers
@@ -475,10 +479,125 @@ def _with_frees(nodes: list[_Node], keep: set[str]) -> list[_Node]:
     for name, index in last_reader.items():
         if name not in keep:
             frees.setdefault(index, []).append(name)
-    return [
-        _Node(n.operator, n.attributes, n.inputs, n.host_inputs, n.output, tuple(frees.get(i, [])))
-        for i, n in enumerate(nodes)
-    ]
+    return [replace(node, frees=tuple(frees.get(i, []))) for i, node in enumerate(nodes)]
+
+
+# --- fusions: fewer, larger kernels (on the GPU each node is at least one launch) -----------
+
+
+def _readers(nodes: Sequence[_Node], graph_output: str) -> dict[str, int]:
+    counts: dict[str, int] = {graph_output: 1}
+    for node in nodes:
+        for name in node.inputs:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _fold_conv_affine(
+    nodes: list[_Node], host: dict[str, Tensor], graph_output: str
+) -> list[_Node]:
+    """A Conv followed by Mul or Add of a scalar or per-channel constant (how paddle2onnx
+    writes a conv's bias, and PP-OCRv5's learnable affine layers) becomes one Conv with
+    scaled weights and a bias."""
+    readers = _readers(nodes, graph_output)
+    producers = {node.output: index for index, node in enumerate(nodes)}
+    fused = list(nodes)
+    dropped: set[int] = set()
+    for index, node in enumerate(nodes):
+        if node.op_type not in ("Add", "Mul") or len(node.inputs) != 2:
+            continue
+        for source, constant in (node.inputs, node.inputs[::-1]):
+            conv_index = producers.get(source)
+            if conv_index is None or constant not in host or readers.get(source) != 1:
+                continue
+            conv = fused[conv_index]
+            weight = host.get(conv.inputs[1]) if conv.op_type == "Conv" else None
+            if weight is None or not host[constant].is_floating_point():
+                continue
+            vector = _per_channel(host[constant], weight.shape[0])
+            if vector is None:
+                continue
+            bias = host[conv.inputs[2]] if len(conv.inputs) > 2 else torch.zeros(weight.shape[0])
+            if node.op_type == "Mul":
+                weight, bias = weight * vector.reshape(-1, 1, 1, 1), bias * vector
+            else:
+                bias = bias + vector
+            host[f"{node.output}:weight"], host[f"{node.output}:bias"] = weight, bias
+            inputs = (conv.inputs[0], f"{node.output}:weight", f"{node.output}:bias")
+            fused[conv_index] = replace(conv, inputs=inputs, output=node.output)
+            producers[node.output] = conv_index
+            dropped.add(index)
+            break
+    return [node for index, node in enumerate(fused) if index not in dropped]
+
+
+def _per_channel(constant: Tensor, channels: int) -> Tensor | None:
+    """The constant as one value per output channel, when it broadcasts that way over NCHW."""
+    if constant.numel() == 1 and constant.dim() <= 4:
+        return constant.reshape(1).expand(channels).clone()
+    shape = tuple(constant.shape)
+    if shape in ((1, channels, 1, 1), (channels, 1, 1)):
+        return constant.reshape(channels).clone()
+    return None
+
+
+def _fuse_gelu(nodes: list[_Node], host: dict[str, Tensor], graph_output: str) -> list[_Node]:
+    """x * (erf(x / sqrt 2) + 1) * 0.5, five nodes as exported, becomes one exact GELU."""
+    by_output = {node.output: node for node in nodes}
+    readers = _readers(nodes, graph_output)
+    replacements: dict[str, _Node] = {}
+    removed: set[str] = set()
+    for node in nodes:
+        match = _gelu_match(node, by_output, host)
+        # Fused only when the pattern's inner values are read by the pattern alone.
+        if match is None or any(readers.get(name) != 1 for name in match[1]):
+            continue
+        x, inner = match
+        replacements[node.output] = _Node(
+            "Gelu", _gelu, node.attributes, (x,), frozenset(), node.output
+        )
+        removed.update(inner)
+    return [replacements.get(node.output, node) for node in nodes if node.output not in removed]
+
+
+def _gelu_match(
+    node: _Node, by_output: Mapping[str, _Node], host: Mapping[str, Tensor]
+) -> tuple[str, tuple[str, ...]] | None:
+    """The GELU's input and its inner values, when ``node`` ends an exported GELU."""
+    if node.op_type != "Mul" or (product := by_output.get(_other(node, host, 0.5))) is None:
+        return None
+    if product.op_type != "Mul":
+        return None
+    for x, added in (product.inputs, product.inputs[::-1]):
+        add = by_output.get(added)
+        if add is None or add.op_type != "Add":
+            continue
+        erf = by_output.get(_other(add, host, 1.0))
+        if erf is None or erf.op_type != "Erf" or (divide := by_output.get(erf.inputs[0])) is None:
+            continue
+        scaled = divide.op_type == "Div" and _is_scalar(host, divide.inputs[1], math.sqrt(2.0))
+        if scaled and divide.inputs[0] == x:
+            return x, (product.output, add.output, erf.output, divide.output)
+    return None
+
+
+def _other(node: _Node, host: Mapping[str, Tensor], value: float) -> str:
+    """The input of a two-input node beside the constant scalar ``value`` ('' if none)."""
+    if len(node.inputs) != 2:
+        return ""
+    first, second = node.inputs
+    if _is_scalar(host, second, value):
+        return first
+    return second if _is_scalar(host, first, value) else ""
+
+
+def _is_scalar(host: Mapping[str, Tensor], name: str, value: float) -> bool:
+    tensor = host.get(name)
+    return tensor is not None and tensor.numel() == 1 and abs(float(tensor) - value) < 1e-5
+
+
+def _gelu(args: Sequence[Tensor | None], attrs: Attributes) -> Tensor:
+    return F.gelu(_required(args, 1)[0])
 
 
 def _attribute_value(attribute: onnx.AttributeProto) -> Any:
