@@ -3,27 +3,55 @@
 A document is keyed by its source URI. Storing it again (same or new ETag) replaces its
 pages, lines and fields in the same transaction as the document row's upsert, so readers see
 the old rows or the new ones, never a mix; two writers of one document serialise on that row.
+A transaction cut by a lost connection (a restarted or failed-over server, a killed backend)
+is run again on a new connection: it is idempotent, so a commit whose answer was lost is
+simply rewritten.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from schemas.records import DocumentResult, FieldResult
 from schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
 
 # SQLite writers wait for each other rather than fail at once.
 _SQLITE_BUSY_SECONDS = 60
+# A transaction cut by a lost connection is tried this many times in all, waiting
+# 0.2, 0.4, 0.8 ... s between tries (about 6 s in all: a server restart or fail-over).
+_TRANSACTION_ATTEMPTS = 6
+_RETRY_FIRST_WAIT_SECONDS = 0.2
+# PostgreSQL answers worth a new try: serialization failure, deadlock (the other writer won).
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+# Held by whoever migrates a PostgreSQL database, so that two workers starting at once on a
+# fresh database do not both create the tables (the second then finds them at head).
+_MIGRATION_LOCK_KEY = 0x6F637266_6C6F77  # "ocrflow"
+
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @functools.cache
@@ -48,8 +76,38 @@ def upgrade_database(url: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(files("schemas") / "migrations"))
     with database_engine(url).begin() as connection:
+        _lock_for_migration(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """One migrator at a time, until its transaction ends; the others wait, then find the
+    schema at head. SQLite's DDL does not open a transaction by itself, so take its write
+    lock first."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _worth_retrying(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return error.connection_invalidated or sqlstate in _RETRYABLE_SQLSTATES
+
+
+def _retrying(work: Callable[[], _T]) -> _T:
+    """Run ``work`` (one whole transaction) again after a lost connection or a lost race."""
+    for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt == _TRANSACTION_ATTEMPTS or not _worth_retrying(error):
+                raise
+            wait = _RETRY_FIRST_WAIT_SECONDS * 2 ** (attempt - 1)
+            logger.warning("database transaction cut (%s); retrying in %.1f s", error.orig, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 class DocumentStore:
@@ -61,6 +119,9 @@ class DocumentStore:
 
     def save(self, document: DocumentResult) -> int:
         """Insert or replace one document and everything read from it; returns its id."""
+        return _retrying(lambda: self._save_once(document))
+
+    def _save_once(self, document: DocumentResult) -> int:
         with self._engine.begin() as connection:
             document_id = self._upsert_document(connection, document)
             for table in (LineRow, FieldRow, PageRow):
@@ -70,6 +131,9 @@ class DocumentStore:
 
     def stored_etags(self, uris: Sequence[str]) -> dict[str, str | None]:
         """ETag of each URI already stored as read (failed documents are read again)."""
+        return _retrying(lambda: self._stored_etags_once(uris))
+
+    def _stored_etags_once(self, uris: Sequence[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
         with self._engine.connect() as connection:
             for chunk in _chunks(list(uris), 500):
@@ -82,6 +146,9 @@ class DocumentStore:
     def outcome(self, uris: Sequence[str]) -> dict[str, Any]:
         """What is stored for these documents: done, failed (with reasons), pages, lines kept
         and dropped, fields needing review. Chunks read on other workers are summed from here."""
+        return _retrying(lambda: self._outcome_once(uris))
+
+    def _outcome_once(self, uris: Sequence[str]) -> dict[str, Any]:
         totals: dict[str, Any] = {
             "done": 0,
             "failed": [],
