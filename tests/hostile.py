@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from tests.images import encode, multipage, printed_text
 
 MIB = 1 << 20
@@ -228,12 +230,33 @@ def _pdf_image_bomb(side: int) -> bytes:
     )
 
 
-def _encrypted_pdf() -> bytes:
+def _pdf_jpeg_bomb(side: int) -> bytes:
+    """A page painting a small JPEG whose frame header claims side×side pixels."""
+    content = b"q 612 0 0 792 0 0 cm /Im1 Do Q"
+    image = _stream(
+        b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
+        b"/BitsPerComponent 8 /Filter /DCTDecode" % (side, side),
+        _jpeg_declaring(side, side),
+    )
+    return pdf_of_objects(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>",
+            _stream(b"", content),
+            image,
+        ]
+    )
+
+
+def _encrypted_pdf(user_password: str = "secret") -> bytes:
+    """AES-256; with an empty user password anyone may open it (only editing is locked)."""
     from pypdf import PdfWriter
 
     writer = PdfWriter()
     writer.add_blank_page(200, 200)
-    writer.encrypt("secret", algorithm="AES-256")
+    writer.encrypt(user_password, owner_password="owner", algorithm="AES-256")
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -268,6 +291,7 @@ def hostile_corpus() -> list[HostileCase]:
         HostileCase("truncated.jpg", jpeg[: len(jpeg) // 3], "corrupt"),
         HostileCase("truncated.tif", tiff[: len(tiff) // 3], "corrupt"),
         HostileCase("truncated-header.pdf", pdf[:200], "corrupt"),
+        HostileCase("truncated-tail.pdf", pdf[: len(pdf) * 6 // 10], "corrupt"),
         HostileCase("png-bad-crc.png", bytes(bad_crc), "corrupt"),
         HostileCase("png-zero-width.png", png_of_zeros(0, 16), "corrupt"),
         HostileCase("jpeg-broken-exif.jpg", _jpeg_with_broken_exif(), "done"),
@@ -298,7 +322,10 @@ def hostile_corpus() -> list[HostileCase]:
             "too_large",
             True,
         ),
-        HostileCase("bomb-pdf-image-20k.pdf", _pdf_image_bomb(20_000), "too_large", True),
+        # PDFium streams a huge image while it scales it down to the page: read, in bounded
+        # memory, as a blank page.
+        HostileCase("bomb-pdf-image-20k.pdf", _pdf_image_bomb(20_000), "done", True),
+        HostileCase("bomb-pdf-jpeg-60k.pdf", _pdf_jpeg_bomb(60_000), "done", True),
         # Broken structure.
         HostileCase(
             "tiff-ifd-loop.tif", tiff_of_pages([(32, 32)] * 3, _tiff_loop_to_first), "corrupt"
@@ -313,9 +340,19 @@ def hostile_corpus() -> list[HostileCase]:
         ),
         HostileCase("tiff-first-ifd-missing.tif", _tiff_first_ifd_missing(), "corrupt"),
         HostileCase("pdf-encrypted.pdf", _encrypted_pdf(), "encrypted"),
+        HostileCase("pdf-owner-password-only.pdf", _encrypted_pdf(user_password=""), "done"),
         HostileCase("pdf-no-pages.pdf", pdf_with_blank_pages(0), "corrupt"),
         HostileCase("pdf-page-tree-loop.pdf", _pdf_page_tree_loop(), "corrupt"),
+        # Odd but valid: read, with or without lines; what matters is a clear outcome, quickly.
+        HostileCase("tiny-1x1.png", encode(Image.new("L", (1, 1), 255), "PNG"), "done"),
+        HostileCase("thin-20000x20.png", encode(_stretched_text(20_000, 20), "PNG"), "done"),
+        HostileCase("tall-20x20000.tif", encode(Image.new("L", (20, 20_000), 255), "TIFF"), "done"),
+        HostileCase("jpeg-named.pdf", jpeg, "done"),
     ]
+
+
+def _stretched_text(width: int, height: int) -> Image.Image:
+    return printed_text("WIDE " * 8).resize((width, height))
 
 
 def _png_header(width: int, height: int) -> bytes:
