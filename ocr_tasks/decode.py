@@ -15,6 +15,7 @@ import io
 import struct
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -104,11 +105,7 @@ def _decode_image(
 
 def _open_image(data: bytes, fmt: DocumentFormat, source: str) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            # Our own pixel limit is checked before any decoding; PIL's is only a warning here.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            # "Corrupt EXIF data" and the like: the metadata is skipped, the pixels still count.
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        with _quiet_pillow():
             return Image.open(io.BytesIO(data), formats=[_PILLOW_FORMAT[fmt]])
     except Image.DecompressionBombError as exc:
         raise DocumentTooLargeError(source, f"decompression bomb refused: {exc}") from exc
@@ -130,7 +127,8 @@ _PILLOW_FORMAT: dict[DocumentFormat, str] = {
 
 def _frame_count(image: Image.Image, fmt: DocumentFormat, source: str) -> int:
     try:
-        frames = int(getattr(image, "n_frames", 1))
+        with _quiet_pillow():
+            frames = int(getattr(image, "n_frames", 1))
     except _PILLOW_FAILURES as exc:
         raise _pillow_failure(exc, source, f"cannot count the {fmt.upper()} frames") from exc
     return max(frames, 1)
@@ -140,10 +138,22 @@ def _seek(image: Image.Image, number: int, source: str) -> Image.Image:
     if number == 1:
         return image
     try:
-        image.seek(number - 1)
+        with _quiet_pillow():
+            image.seek(number - 1)
     except _PILLOW_FAILURES as exc:
         raise _pillow_failure(exc, source, f"page {number} cannot be found") from exc
     return image
+
+
+@contextmanager
+def _quiet_pillow() -> Iterator[None]:
+    with warnings.catch_warnings():
+        # Our own pixel limit is checked before any decoding; Pillow's is only a warning here.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # "Corrupt EXIF data", "Tag data larger than file": Pillow skips the bad metadata and
+        # goes on; the outcome (pages or a typed error) is what is reported.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        yield
 
 
 def _pillow_failure(exc: Exception, source: str, what: str) -> DocumentError:
@@ -211,8 +221,7 @@ def _check_pixels(size: tuple[int, int], source: str, page: int, limits: DecodeL
 
 def _frame_to_bgr(frame: Image.Image, source: str, page: int) -> np.ndarray:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _quiet_pillow():
             frame.load()
             return _to_bgr_array(_upright(frame))
     except Image.DecompressionBombError as exc:
