@@ -82,3 +82,23 @@ def test_bad_sources_are_refused(tmp_path: Path) -> None:
         SourceLocation.parse(str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="no bucket"):
         SourceLocation.parse("s3://")
+
+
+def test_local_folder_links_loops_and_dotted_names(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.png").write_bytes(b"secret")
+    for name in ("..scan.png", "scan..png", "...png"):  # dots in a name are only a name
+        (root / "sub" / name).write_bytes(name.encode())
+    os.symlink("../../outside/secret.png", root / "sub" / "up.png")  # relative `..` link
+    os.symlink(tmp_path / "outside", root / "linked-dir")  # a folder outside
+    os.symlink(root, root / "sub" / "loop")  # a folder loop
+    os.symlink(root / "b.png", root / "a.png")  # a link loop: a → b → a
+    os.symlink(root / "a.png", root / "b.png")
+    os.symlink(root / "gone.png", root / "dangling.png")
+    via_dots = SourceLocation.parse(str(root / "sub" / ".."))
+    assert via_dots.root == root.resolve()
+    listed = [Path(s.uri) for s in list_documents(via_dots, SUFFIXES)]
+    assert sorted(p.name for p in listed) == ["...png", "..scan.png", "scan..png"]
+    assert all(p.is_relative_to(root) for p in listed)
