@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import mimetypes
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,7 +179,22 @@ def fetch_document(source: SourceObject, client: Any = None) -> tuple[bytes, Sou
     """The object's bytes, and its identity as fetched (the ETag may have moved since listing)."""
     if source.bucket is None:
         return Path(source.uri).read_bytes(), source
+    from botocore.exceptions import IncompleteReadError, ResponseStreamingError
+
     s3 = client or s3_client()
+    # botocore retries the request, not the reading of its body: a download cut mid-body
+    # is started again here.
+    for attempt in range(1, _S3_RETRIES + 1):
+        try:
+            return _download(s3, source)
+        except (ResponseStreamingError, IncompleteReadError):
+            if attempt == _S3_RETRIES:
+                raise
+            time.sleep(0.1 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _download(s3: Any, source: SourceObject) -> tuple[bytes, SourceObject]:
     try:
         response = s3.get_object(Bucket=source.bucket, Key=source.key)
     except s3.exceptions.NoSuchKey as error:
