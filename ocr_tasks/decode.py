@@ -179,13 +179,12 @@ def _tiff_page_count(data: bytes, source: str, max_pages: int) -> int:
     if len(data) < 8:
         raise CorruptDocumentError(source, "the TIFF header is cut short")
     (offset,) = struct.unpack(order + "I", data[4:8])
-    seen: set[int] = set()
+    seen: dict[int, int] = {}  # directory offset → page number
     while offset:
         page = len(seen) + 1
         if offset in seen:
-            raise CorruptDocumentError(
-                source, f"the TIFF page chain loops: page {page - 1} links back to an earlier page"
-            )
+            looped = f"page {page - 1} links back to page {seen[offset]}"
+            raise CorruptDocumentError(source, f"the TIFF page chain loops: {looped}")
         if offset + 2 > len(data):
             raise CorruptDocumentError(
                 source, f"TIFF page {page} starts at byte {offset}, past the end of the file"
@@ -196,7 +195,7 @@ def _tiff_page_count(data: bytes, source: str, max_pages: int) -> int:
             raise CorruptDocumentError(
                 source, f"the directory of TIFF page {page} runs past the end of the file"
             )
-        seen.add(offset)
+        seen[offset] = page
         if len(seen) > _TIFF_PAGES_COUNTED:
             raise DocumentTooLargeError(
                 source, f"over {_TIFF_PAGES_COUNTED} pages, over the limit of {max_pages}"
