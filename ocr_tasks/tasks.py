@@ -6,6 +6,8 @@ once per worker process and reused by every run on it; it is never shared betwee
 
 from __future__ import annotations
 
+import gc
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,13 +24,21 @@ from schemas.records import DocumentResult, SourceObject
 from schemas.settings import OcrSettings
 
 _ENGINES: dict[str, OcrEngine] = {}
+_CHUNKS_READ: Counter[str] = Counter()
 
 
 def worker_engine(settings: OcrSettings) -> OcrEngine:
-    """One engine per process and settings: models load on the first chunk only."""
+    """One engine per process and settings: models load on the first chunk only, and again
+    after every ``engine_recycle_chunks`` chunks when that is set. Call once per chunk."""
     key = settings.model_dump_json()
+    recycle_after = settings.engine_recycle_chunks
+    if recycle_after and _CHUNKS_READ[key] >= recycle_after:
+        _ENGINES.pop(key, None)  # the sessions go with their last reference
+        _CHUNKS_READ[key] = 0
+        gc.collect()
     if key not in _ENGINES:
         _ENGINES[key] = OcrEngine(settings)
+    _CHUNKS_READ[key] += 1
     return _ENGINES[key]
 
 

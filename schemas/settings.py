@@ -36,6 +36,14 @@ class OcrSettings(BaseSettings):
         description="Where models given as s3:// URIs are downloaded once.",
     )
     threads: int = Field(0, ge=0, description="Threads per inference session; 0: runtime default.")
+    engine_recycle_chunks: int = Field(
+        0,
+        ge=0,
+        description=(
+            "A long-lived worker loads its models afresh after reading this many chunks, "
+            "returning what the runtime accumulated (GPU memory, shape caches); 0: never."
+        ),
+    )
     memory_arena: bool = Field(
         True,
         description="ONNX Runtime CPU memory arena: ~25% less CPU time, ~200 MB more peak RSS.",

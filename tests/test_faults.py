@@ -47,7 +47,7 @@ KILL_AFTER_DONE = 130  # not a chunk boundary: the kill lands inside a chunk's s
 S3_FAULT_DOCUMENTS = 80
 FAULT_EVERY = 5  # one S3 request in five is a fault
 VANISHED = 3
-DB_CUT_DOCUMENTS = 120
+DB_CUT_DOCUMENTS = 100
 RACE_DOCUMENTS = 40
 
 
@@ -134,7 +134,7 @@ def test_s3_errors_throttling_and_dropped_connections_are_retried(
     prefect_api_url: str, s3_env: str, pg: str, tmp_path: Path
 ) -> None:
     bucket = new_bucket("faults")
-    documents = upload_documents(bucket, "in/", S3_FAULT_DOCUMENTS, distinct=S3_FAULT_DOCUMENTS)
+    documents = upload_documents(bucket, "in/", S3_FAULT_DOCUMENTS, distinct=40)
     vanishing = sorted(documents)[-VANISHED:]
     expected = expected_readings(documents)
     direct = s3_client()
@@ -199,7 +199,7 @@ def test_two_ingestions_of_one_prefix_at_once_store_one_copy(
     all of them: each document ends stored once, whole."""
     url = fresh_pg if database == "postgresql" else f"sqlite:///{tmp_path / 'race.db'}"
     bucket = new_bucket("race")
-    documents = upload_documents(bucket, "in/", RACE_DOCUMENTS, distinct=RACE_DOCUMENTS)
+    documents = upload_documents(bucket, "in/", RACE_DOCUMENTS, distinct=20)
     expected = expected_readings(documents)
     source = f"s3://{bucket}/in/"
     runs = [
