@@ -180,14 +180,16 @@ def fetch_document(source: SourceObject, client: Any = None) -> tuple[bytes, Sou
     if source.bucket is None:
         return Path(source.uri).read_bytes(), source
     from botocore.exceptions import IncompleteReadError, ResponseStreamingError
+    from urllib3.exceptions import ProtocolError
 
     s3 = client or s3_client()
     # botocore retries the request, not the reading of its body: a download cut mid-body
+    # (or mid-way through an error answer's body, which surfaces as urllib3's own error)
     # is started again here.
     for attempt in range(1, _S3_RETRIES + 1):
         try:
             return _download(s3, source)
-        except (ResponseStreamingError, IncompleteReadError):
+        except (ResponseStreamingError, IncompleteReadError, ProtocolError):
             if attempt == _S3_RETRIES:
                 raise
             time.sleep(0.1 * 2**attempt)

@@ -16,11 +16,18 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from ocr_tasks.sources import s3_client
+from ocr_tasks.sources import (
+    SourceLocation,
+    VanishedDocumentError,
+    fetch_document,
+    list_documents,
+    s3_client,
+)
 from ocr_tasks.store import database_engine, upgrade_database
 from tests.databases import POSTGRES_SERVER, fresh_postgres_schema
 from tests.faultproxy import FAULT_KINDS, fault_proxy
@@ -99,6 +106,30 @@ def test_migrating_a_fresh_database_from_four_processes_at_once(
         with database_engine(url).connect() as connection:
             version = connection.execute(text("SELECT version_num FROM alembic_version")).all()
         assert len(version) == 1
+
+
+def test_downloads_cut_mid_body_are_started_again(s3_env: str) -> None:
+    """botocore retries requests, not the reading of a body: a GetObject answer (found, or
+    NoSuchKey) cut half-way is fetched again, and a vanished object is still reported so."""
+    bucket = new_bucket("cut")
+    client = s3_client()
+    client.create_bucket(Bucket=bucket)
+    client.put_object(Bucket=bucket, Key="a.png", Body=b"x" * 5000)
+    listed = list(list_documents(SourceLocation.parse(f"s3://{bucket}"), [".png"]))
+    client.delete_object(Bucket=bucket, Key="a.png")
+    client.put_object(Bucket=bucket, Key="b.png", Body=b"y" * 5000)
+    gone = listed[0]
+    present = gone.model_copy(update={"uri": f"s3://{bucket}/b.png", "key": "b.png"})
+    # Every other request is cut half-way through its answer's body.
+    with fault_proxy(s3_env, every=2, kinds=("truncated",)) as proxy:
+        through_proxy = s3_client_at(proxy.url)
+        through_proxy.head_bucket(Bucket=bucket)  # request 0 passes; the next is cut
+        data, _origin = fetch_document(present, through_proxy)
+        assert data == b"y" * 5000
+        through_proxy.head_bucket(Bucket=bucket)
+        with pytest.raises(VanishedDocumentError):
+            fetch_document(gone, through_proxy)
+    assert proxy.injected == {"truncated": 2}
 
 
 def test_a_killed_ingestion_resumes_without_loss_or_duplicates(
@@ -220,6 +251,18 @@ def test_two_ingestions_of_one_prefix_at_once_store_one_copy(
 
 
 # Helpers ---------------------------------------------------------------------------------
+
+
+def s3_client_at(endpoint: str) -> Any:
+    """The ingest's S3 client (same retries), pointed at another endpoint."""
+    import os
+
+    previous = os.environ["AWS_ENDPOINT_URL"]
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        return s3_client()
+    finally:
+        os.environ["AWS_ENDPOINT_URL"] = previous
 
 
 def _summary_line(output: str) -> str:
