@@ -38,7 +38,7 @@ def main() -> None:
 
 
 def _measure(paths: list[Path], work: Path, folder: Path) -> str:
-    from flows.ingest import IngestParameters, ingest_documents
+    from flows.ingestion import IngestParameters, ingest_documents
     from ocr_tasks.extract import extract_local_files
     from ocr_tasks.store import DocumentStore, upgrade_database
     from ocr_tasks.tasks import worker_engine

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from flows import cli_bench, cli_data, cli_ingest
+from flows import cli_bench, cli_data, cli_ingest, task_worker
 from flows import deploy as cli_deploy
 from ocr_tasks.errors import DocumentError
 from ocr_tasks.pipeline import DocumentInput
@@ -112,6 +112,7 @@ app.command("ingest")(cli_ingest.ingest)
 app.command("bench")(cli_bench.bench)
 app.command("deploy")(cli_deploy.deploy)
 app.command("run-deployment")(cli_deploy.run_deployment)
+app.command("task-worker")(task_worker.task_worker)
 app.add_typer(cli_data.query_app, name="query")
 app.add_typer(cli_data.db_app, name="db")
 

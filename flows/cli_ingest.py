@@ -32,7 +32,7 @@ def ingest(
     os.environ["OCRFLOW_DATABASE_URL"] = url
     # The ephemeral API started for this command would otherwise try to phone home.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.ingest import IngestParameters, ingest_documents
+    from flows.ingestion import IngestParameters, ingest_documents
     from ocr_tasks.store import upgrade_database
 
     upgrade_database(url)

@@ -25,7 +25,7 @@ import httpx
 import typer
 from pydantic import ValidationError
 
-from flows.ingest import IngestParameters
+from flows.ingestion import IngestParameters
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INGEST_FLOW = "ingest-documents"

@@ -17,8 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -206,9 +208,15 @@ def _worker(
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
+        # Background-task parameters and results: shared by the cpu worker's flow runs and
+        # the task worker (one machine here; an S3 block across machines).
+        PREFECT_LOCAL_STORAGE_PATH=str(workdir / "results"),
     )
     log = workdir / f"{pool}-worker.log"
-    worker = _start([*PREFECT, "worker", "start", "--pool", pool, "--type", "process"], env, log)
+    command = [*PREFECT, "worker", "start", "--pool", pool, "--type", "process"]
+    if pool == "tasks":
+        command = [str(Path(sys.executable).parent / "ocrflow"), "task-worker"]
+    worker = _start(command, env, log)
     try:
         time.sleep(1)
         if worker.poll() is not None:
@@ -231,6 +239,15 @@ def gpu_worker(
     prefect_server: str, deployments: dict[str, str], pg_url: str, s3_endpoint: str, workdir: Path
 ) -> Iterator[Path]:
     with _worker("gpu", prefect_server, pg_url, s3_endpoint, workdir) as log:
+        yield log
+
+
+@pytest.fixture(scope="module")
+def task_worker(
+    prefect_server: str, pg_url: str, s3_endpoint: str, workdir: Path
+) -> Iterator[Path]:
+    """``ocrflow task-worker``: serves ocr-chunk background tasks with a resident engine."""
+    with _worker("tasks", prefect_server, pg_url, s3_endpoint, workdir) as log:
         yield log
 
 
@@ -321,6 +338,135 @@ def test_chunks_fan_out_to_the_gpu_pool(
         r for r in runs if r["deployment_id"] == ocr_id and r["state_type"] == "COMPLETED"
     ]
     assert len(chunk_runs) >= 3  # one run per chunk, on the gpu pool's worker
+
+
+def _run_chunks(api_url: str, bucket: str, **chunking: object) -> dict[str, Any]:
+    run_id = trigger_ingest(
+        api_url,
+        "ingest-documents/ingest-documents",
+        {"source": f"s3://{bucket}/in/", "document_type": "receipt", "chunk_size": 1, **chunking},
+    )
+    return wait_for_flow_run(api_url, run_id, timeout=RUN_SECONDS)
+
+
+def test_chunks_run_on_a_task_worker_with_the_engine_resident(
+    prefect_server: str,
+    cpu_worker: Path,
+    gpu_worker: Path,
+    task_worker: Path,
+    shared_data: Path,
+    s3_env: str,
+    pg_url: str,
+) -> None:
+    """The same three one-receipt chunks through the task worker and through chunk runs on the
+    gpu process worker; prints both wall times (the README's comparison), asserts the rows."""
+    timings = {}
+    for runner, numbers in (
+        ("task worker", ("006", "007", "008")),
+        ("process worker", ("009", "010", "011")),
+    ):
+        bucket = bucket_of_receipts(shared_data, numbers)
+        chunking: dict[str, object] = (
+            {"task_workers": True}
+            if runner == "task worker"
+            else {"chunk_deployment": "ocr-documents/ocr-documents"}
+        )
+        started = time.perf_counter()
+        try:
+            run = _run_chunks(prefect_server, bucket, **chunking)
+        except TimeoutError as error:
+            raise AssertionError(f"{runner}\n{_tail(cpu_worker)}\n{_tail(task_worker)}") from error
+        timings[runner] = time.perf_counter() - started
+        assert run["state_type"] == "COMPLETED", (
+            f"{run['state']['message']}\n{_tail(cpu_worker)}\n{_tail(task_worker)}"
+        )
+        documents = query.documents(pg_url)
+        ours = documents[documents["source"].str.startswith(f"s3://{bucket}/")]
+        assert ours["status"].tolist() == ["done", "done", "done"]
+    assert "ocr-chunk" in _tail(task_worker, 100_000)
+    print(f"3 one-receipt chunks, wall time per ingest run: {timings}")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def test_ingest_run_started_from_the_prefect_ui_completes(
+    prefect_server: str,
+    deployments: dict[str, str],
+    cpu_worker: Path,
+    browser: Any,
+    bucket: str,
+    pg_url: str,
+    workdir: Path,
+) -> None:
+    """Open the deployment in the UI, Run > Custom run, fill the typed form, submit, and
+    watch the run page until it says Completed."""
+    ui = prefect_server.removesuffix("/api")
+    deployment_id = deployments["ingest-documents/ingest-documents"]
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(f"{ui}/deployments/deployment/{deployment_id}")
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("Custom run").click()
+        page.get_by_role("button", name="Submit").wait_for()
+        run_name = f"ui-run-{uuid.uuid4().hex[:8]}"
+        page.locator("input[type=text]").first.fill(run_name)  # Run Name
+        page.locator("textarea").first.fill(f"s3://{bucket}/in/")  # the first field: source
+        page.locator("input[type=number]").first.fill("2")  # chunk size
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_url(f"**/deployments/deployment/{deployment_id}**")
+        _reload_until(page, lambda: page.get_by_text(run_name).first.is_visible(), cpu_worker)
+        page.get_by_text(run_name).first.click()
+        page.wait_for_url("**/runs/flow-run/**")
+        run_id = page.url.split("/runs/flow-run/")[1].split("?")[0].strip("/")
+        _reload_until(
+            page,
+            lambda: page.get_by_text("Completed", exact=True).first.is_visible(),
+            cpu_worker,
+            on_run_page=True,
+        )
+    except Exception:
+        page.screenshot(path=str(workdir / "ui-failure.png"), full_page=True)
+        raise
+    finally:
+        page.close()
+    run = wait_for_flow_run(prefect_server, run_id, timeout=10)
+    assert run["state_type"] == "COMPLETED"
+    assert run["parameters"]["parameters"]["source"] == f"s3://{bucket}/in/"
+    assert run["parameters"]["parameters"]["chunk_size"] == 2
+    documents = query.documents(pg_url)
+    ours = documents[documents["source"].str.startswith(f"s3://{bucket}/")]
+    assert ours["status"].tolist() == ["done", "done", "done"]
+
+
+def _reload_until(
+    page: Any, seen: Callable[[], bool], worker_log: Path, on_run_page: bool = False
+) -> None:
+    deadline = time.monotonic() + RUN_SECONDS
+    while not seen():
+        assert time.monotonic() < deadline, f"not seen in {page.url}:\n{_tail(worker_log)}"
+        if on_run_page:
+            assert not page.get_by_text("Failed", exact=True).first.is_visible(), _tail(worker_log)
+        page.wait_for_timeout(2000)
+        page.reload()
 
 
 def test_unknown_parameter_is_refused_before_any_request() -> None:
