@@ -58,7 +58,13 @@ def prefect_api_url() -> Iterator[str]:
     with prefect_test_harness(server_startup_timeout=120):
         url = PREFECT_API_URL.value()
         assert url
-        yield url
+        try:
+            yield url
+        finally:  # an ingest a failed test left running must not outlive the module
+            for ingest in _STARTED:
+                if ingest.process.poll() is None:
+                    ingest.kill()
+            _STARTED.clear()
 
 
 # Documents -------------------------------------------------------------------------------
@@ -256,6 +262,8 @@ def done_count(url: str, uri_prefix: str) -> int:
 
 # The ingest process ----------------------------------------------------------------------
 
+_STARTED: list[IngestProcess] = []
+
 
 @dataclass
 class IngestProcess:
@@ -329,7 +337,9 @@ def start_ingest(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    return IngestProcess(process, log, time.perf_counter())
+    ingest = IngestProcess(process, log, time.perf_counter())
+    _STARTED.append(ingest)
+    return ingest
 
 
 def run_ingest(*args: object, timeout: float = 240, **options: object) -> IngestProcess:
