@@ -180,7 +180,9 @@ def fetch_model(location: str, cache_dir: Path) -> Path:
     bucket, _, key = location.removeprefix("s3://").partition("/")
     if not bucket or not key:
         raise ModelNotFoundError(f"not an s3://bucket/key URI: {location}")
-    target = cache_dir / bucket / key
+    target = (cache_dir / bucket / key).resolve()
+    if not target.is_relative_to(cache_dir.resolve()):  # a key like ../../.bashrc
+        raise ModelNotFoundError(f"model key leaves the cache folder: {location}")
     if target.is_file():
         return target
     import boto3

@@ -201,3 +201,11 @@ def test_user_models_from_s3_are_downloaded_once(
     assert reading.text == "Invoice 2024"
     client.delete_object(Bucket="models", Key="tiny/rec.onnx")
     OcrEngine(settings)  # loads from the cache, the object is no longer needed
+
+
+def test_a_model_key_cannot_write_outside_the_cache(tmp_path: Path) -> None:
+    from ocr_tasks.models import ModelNotFoundError, fetch_model
+
+    with pytest.raises(ModelNotFoundError, match="leaves the cache folder"):
+        fetch_model("s3://models/../../outside.onnx", tmp_path / "cache")
+    assert not (tmp_path / "outside.onnx").exists()
