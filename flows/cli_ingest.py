@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+from collections.abc import Iterator
+from logging import StreamHandler
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from flows.cli_data import DbOption, database_url
 
@@ -44,7 +49,8 @@ def ingest(
         force=force,
         s3_block=s3_block,
     )
-    summary = ingest_documents(parameters)
+    with _quiet_console(), _progress_bar():
+        summary = ingest_documents(parameters)
     typer.echo(
         f"listed {summary.listed}, skipped {summary.skipped} unchanged, done {summary.done}, "
         f"failed {len(summary.failed)}; {summary.pages} pages, {summary.lines_kept} lines kept, "
@@ -53,3 +59,41 @@ def ingest(
     )
     for failed_source, reason in summary.failed:
         typer.echo(f"{failed_source}: FAILED: {reason}", err=True)
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[None]:
+    """A documents-read bar on stderr, fed by the flow's progress hook."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from flows.ingestion import progress_hook
+
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress("reading", *columns, console=Console(stderr=True), transient=True) as bar:
+        documents = bar.add_task("documents", total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(documents, completed=done, total=total)
+
+        token = progress_hook.set(report)
+        try:
+            yield
+        finally:
+            progress_hook.reset(token)
+
+
+@contextlib.contextmanager
+def _quiet_console() -> Iterator[None]:
+    """Only warnings on the terminal while the bar runs; run logs still reach the API."""
+    from prefect.logging.configuration import setup_logging
+
+    setup_logging()  # Prefect's own console handler (on the root logger), set up now, not lazily
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, StreamHandler)]
+    levels = [handler.level for handler in handlers]
+    for handler in handlers:
+        handler.setLevel(max(handler.level, logging.WARNING))
+    try:
+        yield
+    finally:
+        for handler, level in zip(handlers, levels, strict=True):
+            handler.setLevel(level)

@@ -187,3 +187,20 @@ def test_secrets_appear_in_no_log_artifact_parameter_or_error(
     assert logs and artifacts and "broken.pdf" in seen
     for secret in (SECRET_KEY, DB_PASSWORD):
         assert secret not in seen
+
+
+def test_ingest_reports_progress_per_chunk(tmp_path: Path, pg_url: str) -> None:
+    """``ocrflow ingest`` draws its bar from this hook: documents read so far, of how many."""
+    from flows.ingestion import progress_hook
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        shutil.copy(SAMPLES / "receipt.png", folder / name)
+    seen: list[tuple[int, int]] = []
+    token = progress_hook.set(lambda done, total: seen.append((done, total)))
+    try:
+        ingest(str(folder))  # chunks of 2
+    finally:
+        progress_hook.reset(token)
+    assert seen == [(0, 3), (2, 3), (3, 3)]
