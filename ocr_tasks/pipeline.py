@@ -122,7 +122,9 @@ class OcrEngine:
             self.model_set.charset_file,
             prefer_file=self.settings.rec_charset is not None,
         )
-        return TextRecognizer(session, charset, self.settings.rec_batch_size)
+        return TextRecognizer(
+            session, charset, self.settings.rec_batch_size, self.settings.rec_short_line_width
+        )
 
     def read_paths(self, paths: Iterable[Path]) -> list[DocumentResult]:
         return self.read(DocumentInput.from_path(path) for path in paths)
