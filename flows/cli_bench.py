@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +27,11 @@ def bench(
         typer.Option(help="Reference engines, comma-separated (rapidocr, paddleocr); '' none."),
     ] = "rapidocr,paddleocr",
     processes: Annotated[
-        str, typer.Option(help="Worker process counts to measure, comma-separated (1,2,4).")
+        str,
+        typer.Option(
+            help="Worker process counts, comma-separated (1,2,4), or 'auto': 1, 2, 4, … up to "
+            "the cores present. One engine per process."
+        ),
     ] = "1",
     model_set: Annotated[str | None, typer.Option(help="Model set name.")] = None,
     runtime: Annotated[RuntimeName | None, typer.Option(help="Inference runtime.")] = None,
@@ -61,6 +66,13 @@ def bench(
         pages=page_set,
         settings=settings,
         references=[name.strip() for name in against.split(",") if name.strip()],
-        processes=[int(count) for count in processes.split(",") if count.strip()],
+        processes=_process_counts(processes),
     )
     typer.echo(run_benchmark(plan, progress=lambda line: typer.echo(line, err=True)))
+
+
+def _process_counts(text: str) -> list[int]:
+    if text.strip() == "auto":
+        cores = os.cpu_count() or 1
+        return [2**power for power in range(cores.bit_length()) if 2**power <= cores]
+    return [int(count) for count in text.split(",") if count.strip()]
