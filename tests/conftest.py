@@ -42,4 +42,5 @@ def engine_v4() -> OcrEngine:
 
 # Storage fixtures (database_url runs each test on SQLite and PostgreSQL).
 from tests.databases import database_url, postgres_url  # noqa: E402, F401
+from tests.ingest_runs import prefect_api_url  # noqa: E402, F401
 from tests.s3server import s3_endpoint, s3_env  # noqa: E402, F401

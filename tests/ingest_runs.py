@@ -1,11 +1,12 @@
 """Ingestions as a user starts them, for the fault and load tests.
 
 ``ocrflow ingest`` runs in a process of its own (so it can be killed, cut off and measured),
-against one Prefect API per test module (the test harness's server, so no process pays the
-ephemeral API's start), the loopback S3 server or a fault proxy in front of it, and
-PostgreSQL. Documents are small generated receipts (two printed lines) so that OCR is cheap;
-what each must read as comes from the same engine settings in the test process, and
-:func:`audit` checks every stored document against it: stored once, whole, none lost.
+against one ``prefect server start`` per test process (so no ingest pays the ephemeral API's
+start, and this process's Prefect settings are left alone), the loopback S3 server or a fault
+proxy in front of it, and PostgreSQL. Documents are small generated receipts (two printed
+lines) so that OCR is cheap; what each must read as comes from the same engine settings in
+the test process, and :func:`audit` checks every stored document against it: stored once,
+whole, none lost.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import io
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
@@ -40,6 +43,7 @@ from schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT_TYPE = "receipt"
+SERVER_START_SECONDS = 120
 # Cheap OCR for many small documents: the tiny model set, no page orientation model, one
 # thread per session (the test machine's other cores run the other tests).
 ENGINE_ENV = {
@@ -49,22 +53,70 @@ ENGINE_ENV = {
 }
 
 
-@pytest.fixture(scope="module")
-def prefect_api_url() -> Iterator[str]:
-    """One Prefect API for the module's ingest processes (the test harness's server)."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+@pytest.fixture(scope="session")
+def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Prefect server per test process for the ingest processes (``prefect server start``
+    as a process of its own: nothing in this process's Prefect settings changes)."""
+    home = tmp_path_factory.mktemp("prefect-api")
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+    }
+    log = home / "server.log"
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [*command, "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_healthy(api_url, server, log)
+        yield api_url
+    finally:
+        for ingest in _STARTED:  # an ingest a failed test left running must not outlive it
+            if ingest.process.poll() is None:
+                ingest.kill()
+        _STARTED.clear()
+        _stop(server)
 
-    with prefect_test_harness(server_startup_timeout=120):
-        url = PREFECT_API_URL.value()
-        assert url
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            break
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    _stop(server)
+    pytest.fail(f"prefect server did not start:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
         try:
-            yield url
-        finally:  # an ingest a failed test left running must not outlive the module
-            for ingest in _STARTED:
-                if ingest.process.poll() is None:
-                    ingest.kill()
-            _STARTED.clear()
+            process.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 # Documents -------------------------------------------------------------------------------

@@ -39,15 +39,13 @@ from tests.ingest_runs import (
     done_count,
     expected_readings,
     new_bucket,
-    prefect_api_url,
     run_ingest,
     start_ingest,
     upload_documents,
 )
 
-# One Prefect API for the module: xdist keeps these tests on one worker (loadgroup).
+# prefect_api_url (conftest): one Prefect server per test process, shared with test_soak.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
-__all__ = ["prefect_api_url"]  # the module's fixture
 
 CRASH_DOCUMENTS = 300
 KILL_AFTER_DONE = 130  # not a chunk boundary: the kill lands inside a chunk's stores

@@ -1,7 +1,7 @@
 """Load: many small documents through one ``ocrflow ingest`` process, its memory sampled.
 
 The ingest runs as a process of its own (PostgreSQL, the loopback S3 server, the module's
-Prefect API); its resident set (``/proc/PID/status`` VmRSS) and the number of documents stored
+Prefect server); its resident set (``/proc/PID/status`` VmRSS) and the number of documents stored
 are sampled every 0.2 s. The peak of each chunk is fitted against documents stored over the
 second half of the run: a process that keeps something per document or per chunk (results,
 flow-run state, sessions) shows as a slope. The figures are printed (``pytest -s``).
@@ -30,12 +30,9 @@ from tests.ingest_runs import (
     done_count,
     expected_readings,
     new_bucket,
-    prefect_api_url,
     start_ingest,
     upload_documents,
 )
-
-__all__ = ["prefect_api_url"]  # the module's fixture
 
 SOAK_DOCUMENTS = int(os.environ.get("OCRFLOW_SOAK_DOCUMENTS", "2000"))
 CHUNK_SIZE = 100
