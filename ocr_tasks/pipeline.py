@@ -123,7 +123,11 @@ class OcrEngine:
             prefer_file=self.settings.rec_charset is not None,
         )
         return TextRecognizer(
-            session, charset, self.settings.rec_batch_size, self.settings.rec_short_line_width
+            session,
+            charset,
+            self.settings.rec_batch_size,
+            self.settings.rec_short_line_width,
+            self.settings.rec_batch_width_budget,
         )
 
     def read_paths(self, paths: Iterable[Path]) -> list[DocumentResult]:

@@ -96,6 +96,14 @@ class OcrSettings(BaseSettings):
 
     # Recognition
     rec_batch_size: int = Field(32, gt=0, description="Line crops per recognition call.")
+    rec_batch_width_budget: int = Field(
+        4096,
+        ge=0,
+        description=(
+            "Summed padded width (px) of the lines in one recognition batch: wide lines go in "
+            "smaller batches, which bounds peak memory on large pages. 0: rec_batch_size only."
+        ),
+    )
     rec_short_line_width: int = Field(
         160,
         ge=0,
