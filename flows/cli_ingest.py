@@ -66,7 +66,7 @@ def _progress_bar() -> Iterator[None]:
     """A documents-read bar on stderr, fed by the flow's progress hook."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from flows.ingestion import progress_hook
+    from flows import progress
 
     columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress("reading", *columns, console=Console(stderr=True), transient=True) as bar:
@@ -75,11 +75,8 @@ def _progress_bar() -> Iterator[None]:
         def report(done: int, total: int) -> None:
             bar.update(documents, completed=done, total=total)
 
-        token = progress_hook.set(report)
-        try:
+        with progress.reporting_to(report):
             yield
-        finally:
-            progress_hook.reset(token)
 
 
 @contextlib.contextmanager

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field, model_validator
 
+from flows import progress
 from flows.chunks import ChunkSummary, ocr_chunk, read_and_store
 from ocr_tasks.sources import source_in_block
 from ocr_tasks.store import DocumentStore
@@ -25,12 +24,6 @@ from schemas.records import SourceObject
 from schemas.settings import OcrSettings
 
 DEFAULT_SUFFIXES = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"]
-
-
-# Documents read so far and documents to read, reported before and after each in-process
-# chunk; set by ``ocrflow ingest`` to draw its progress bar (not a parameter: not serialisable).
-ProgressHook = Callable[[int, int], None]
-progress_hook: ContextVar[ProgressHook | None] = ContextVar("progress_hook", default=None)
 
 
 class IngestParameters(BaseModel):
@@ -125,14 +118,11 @@ def ingest_documents(parameters: IngestParameters) -> IngestSummary:
     elif parameters.task_workers:
         summary.add(_run_chunks_on_task_workers(chunks, parameters, settings.database_url))
     else:
-        report = progress_hook.get()
         for number, chunk in enumerate(chunks, 1):
-            if report:
-                report(sum(len(c) for c in chunks[: number - 1]), len(todo))
+            progress.report(sum(len(c) for c in chunks[: number - 1]), len(todo))
             summary.add(_run_chunk(chunk, parameters))
             logger.info("chunk %d of %d read", number, len(chunks))
-        if report:
-            report(len(todo), len(todo))
+        progress.report(len(todo), len(todo))
     summary.seconds = time.perf_counter() - started
     create_markdown_artifact(
         key="ingest-summary", markdown=summary_markdown(parameters, summary), description="Ingest"

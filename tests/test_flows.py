@@ -191,16 +191,24 @@ def test_secrets_appear_in_no_log_artifact_parameter_or_error(
 
 def test_ingest_reports_progress_per_chunk(tmp_path: Path, pg_url: str) -> None:
     """``ocrflow ingest`` draws its bar from this hook: documents read so far, of how many."""
-    from flows.ingestion import progress_hook
+    from flows import progress
 
     folder = tmp_path / "scans"
     folder.mkdir()
     for name in ("a.png", "b.png", "c.png"):
         shutil.copy(SAMPLES / "receipt.png", folder / name)
     seen: list[tuple[int, int]] = []
-    token = progress_hook.set(lambda done, total: seen.append((done, total)))
-    try:
+    with progress.reporting_to(lambda done, total: seen.append((done, total))):
         ingest(str(folder))  # chunks of 2
-    finally:
-        progress_hook.reset(token)
     assert seen == [(0, 3), (2, 3), (3, 3)]
+
+
+def test_the_flows_pickle_for_background_tasks() -> None:
+    """``.delay()`` pickles the flow run's context, flow function included (with the globals
+    it names): anything unpicklable there fails every task-worker chunk."""
+    import cloudpickle
+
+    from flows.ingestion import ingest_documents, ocr_documents
+
+    for flow_object in (ingest_documents, ocr_documents):
+        assert cloudpickle.loads(cloudpickle.dumps(flow_object)).name == flow_object.name
