@@ -60,6 +60,8 @@ def unavailable_reason(name: str) -> str | None:
     try:
         package_dir(module[name])
     except Exception:
+        if name == PADDLEOCR:  # its pins clash with ours: README, "Benchmark"
+            return "paddleocr is not installed (a venv of its own: pip install paddleocr==3.7.0)"
         return f"{name} is not installed (pip install 'ocrflow[bench]')"
     return None
 
