@@ -5,16 +5,24 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from flows import cli_bench, cli_data, cli_ingest, task_worker
 from flows import deploy as cli_deploy
+from flows.cli_options import (
+    DetMaxSideOption,
+    LineOrientationOption,
+    ModelSetOption,
+    PageOrientationOption,
+    RuntimeOption,
+    engine_settings,
+)
 from ocr_tasks.errors import DocumentError
 from ocr_tasks.pipeline import DocumentInput
 from schemas.records import DocumentResult
-from schemas.settings import DeviceName, LineOrientationMode, OcrSettings, RuntimeName
+from schemas.settings import DeviceName
 
 app = typer.Typer(
     help="ocrflow: scanned documents in, queryable text out.",
@@ -28,11 +36,6 @@ def main() -> None:
     """ocrflow: scanned documents in, queryable text out."""
 
 
-def engine_settings(**overrides: Any) -> OcrSettings:
-    """Settings from the environment, with the flags that were given on top."""
-    return OcrSettings(**{k: v for k, v in overrides.items() if v is not None})
-
-
 @app.command()
 def ocr(
     files: Annotated[list[Path], typer.Argument(help="PNG, JPEG, TIFF or PDF files.")],
@@ -42,17 +45,13 @@ def ocr(
     annotate: Annotated[
         Path | None, typer.Option(help="Write each page with its lines drawn as PNG here.")
     ] = None,
-    model_set: Annotated[str | None, typer.Option(help="Model set name.")] = None,
-    runtime: Annotated[RuntimeName | None, typer.Option(help="Inference runtime.")] = None,
+    model_set: ModelSetOption = None,
+    runtime: RuntimeOption = None,
     device: Annotated[DeviceName | None, typer.Option(help="auto, cpu or cuda.")] = None,
-    det_max_side: Annotated[int | None, typer.Option(help="Detection side limit.")] = None,
+    det_max_side: DetMaxSideOption = None,
     pdf_dpi: Annotated[int | None, typer.Option(help="PDF rendering DPI.")] = None,
-    line_orientation: Annotated[
-        LineOrientationMode | None, typer.Option(help="off, verify or trust.")
-    ] = None,
-    page_orientation: Annotated[
-        bool | None, typer.Option("--page-orientation/--no-page-orientation")
-    ] = None,
+    line_orientation: LineOrientationOption = None,
+    page_orientation: PageOrientationOption = None,
 ) -> None:
     """Read FILES in one process (recognition batched across all of them) and print their text.
 

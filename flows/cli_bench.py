@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from schemas.settings import LineOrientationMode, RuntimeName
+from flows.cli_options import (
+    DetMaxSideOption,
+    LineOrientationOption,
+    ModelSetOption,
+    PageOrientationOption,
+    RuntimeOption,
+    engine_settings,
+)
 
 
 def bench(
@@ -33,21 +40,16 @@ def bench(
             "the cores present. One engine per process."
         ),
     ] = "1",
-    model_set: Annotated[str | None, typer.Option(help="Model set name.")] = None,
-    runtime: Annotated[RuntimeName | None, typer.Option(help="Inference runtime.")] = None,
-    det_max_side: Annotated[int | None, typer.Option(help="Detection side limit.")] = None,
-    line_orientation: Annotated[
-        LineOrientationMode | None, typer.Option(help="off, verify or trust.")
-    ] = None,
-    page_orientation: Annotated[
-        bool | None, typer.Option("--page-orientation/--no-page-orientation")
-    ] = None,
+    model_set: ModelSetOption = None,
+    runtime: RuntimeOption = None,
+    det_max_side: DetMaxSideOption = None,
+    line_orientation: LineOrientationOption = None,
+    page_orientation: PageOrientationOption = None,
     threads: Annotated[int | None, typer.Option(help="Threads per inference session.")] = None,
 ) -> None:
     """Read a page set with ocrflow, then with each installed reference engine (same pages,
     same order, each engine in its own process after a warm-up), and print pages/s, median
     and p95 seconds per page, peak RSS and CER, with ours/theirs ratios."""
-    from flows.cli import engine_settings
     from ocr_tasks.bench.pages import default_pages, pages_in
     from ocr_tasks.bench.suite import BenchPlan, run_benchmark
 

@@ -7,6 +7,7 @@ never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,13 +65,23 @@ def drop_postgres_schema(url: str) -> None:
         admin.dispose()
 
 
+@contextlib.contextmanager
+def temporary_postgres_schema(stem: str, migrated: bool = True) -> Iterator[str]:
+    """A new schema (migrated unless told), closed and dropped afterwards."""
+    url = fresh_postgres_schema(stem)
+    if migrated:
+        upgrade_database(url)
+    try:
+        yield url
+    finally:
+        database_engine(url).dispose()
+        drop_postgres_schema(url)
+
+
 @pytest.fixture(scope="session")
 def postgres_url(worker_id: str) -> Iterator[str]:
-    url = fresh_postgres_schema(f"ocrflow_test_{worker_id}")
-    upgrade_database(url)
-    yield url
-    database_engine(url).dispose()
-    drop_postgres_schema(url)
+    with temporary_postgres_schema(f"ocrflow_test_{worker_id}") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

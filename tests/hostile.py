@@ -212,32 +212,25 @@ def _pdf_page_tree_loop() -> bytes:
 
 def _pdf_image_bomb(side: int) -> bytes:
     """A letter-size page that paints one side×side grayscale image of deflated zeros."""
-    content = b"q 612 0 0 792 0 0 cm /Im1 Do Q"
-    image = _stream(
-        b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
-        b"/BitsPerComponent 8 /Filter /FlateDecode" % (side, side),
+    return _pdf_painting(
+        b"/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /FlateDecode" % (side, side),
         _deflated_zeros(side * side),
-    )
-    return pdf_of_objects(
-        [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            b"/Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>",
-            _stream(b"", content),
-            image,
-        ]
     )
 
 
 def _pdf_jpeg_bomb(side: int) -> bytes:
     """A page painting a small JPEG whose frame header claims side×side pixels."""
-    content = b"q 612 0 0 792 0 0 cm /Im1 Do Q"
-    image = _stream(
-        b"/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
-        b"/BitsPerComponent 8 /Filter /DCTDecode" % (side, side),
+    return _pdf_painting(
+        b"/Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+        b"/Filter /DCTDecode" % (side, side),
         _jpeg_declaring(side, side),
     )
+
+
+def _pdf_painting(image_dictionary: bytes, image_data: bytes) -> bytes:
+    """A letter-size page whose only content paints one image over the whole page."""
+    content = b"q 612 0 0 792 0 0 cm /Im1 Do Q"
     return pdf_of_objects(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -245,7 +238,7 @@ def _pdf_jpeg_bomb(side: int) -> bytes:
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
             b"/Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>",
             _stream(b"", content),
-            image,
+            _stream(b"/Type /XObject /Subtype /Image " + image_dictionary, image_data),
         ]
     )
 

@@ -15,7 +15,6 @@ import contextlib
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from schemas.doctypes import get_document_type
 from schemas.records import SourceObject
 from schemas.settings import OcrSettings
 from schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
+from tests.s3server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT_TYPE = "receipt"
@@ -58,7 +58,7 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One Prefect server per test process for the ingest processes (``prefect server start``
     as a process of its own: nothing in this process's Prefect settings changes)."""
     home = tmp_path_factory.mktemp("prefect-api")
-    port = _free_port()
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
@@ -78,7 +78,7 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             start_new_session=True,
         )
     try:
-        _wait_until_healthy(api_url, server, log)
+        wait_until_healthy(api_url, server, log)
         yield api_url
     finally:
         for ingest in _STARTED:  # an ingest a failed test left running must not outlive it
@@ -88,14 +88,8 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _stop(server)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the API answers /health; a server that exits or stays silent fails the test."""
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:

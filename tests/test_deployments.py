@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,8 @@ from ocr_tasks import query
 from ocr_tasks.store import upgrade_database
 from tests.conftest import SAMPLES
 from tests.databases import fresh_postgres_schema
-from tests.s3server import bucket_of_receipts
+from tests.ingest_runs import wait_until_healthy
+from tests.s3server import bucket_of_receipts, free_port
 
 # One server and worker per module: with `--dist loadgroup` xdist keeps these tests together
 # (under the default `load` a second process may start its own server; still correct).
@@ -46,15 +46,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 
 PREFECT = [sys.executable, "-m", "prefect"]
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SERVER_START_SECONDS = 120
 RUN_SECONDS = 150
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _descendants(root: int) -> list[int]:
@@ -142,7 +134,7 @@ def workdir() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def prefect_server(workdir: Path) -> Iterator[str]:
     """``prefect server start`` on a free loopback port; yields the API URL."""
-    port = _free_port()
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     home = workdir / "server-home"
     home.mkdir()
@@ -159,18 +151,7 @@ def prefect_server(workdir: Path) -> Iterator[str]:
         [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log
     )
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"prefect server exited ({server.returncode}):\n{_tail(log)}")
-            try:
-                if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"prefect server not healthy in {SERVER_START_SECONDS}s:\n{_tail(log)}")
-            time.sleep(0.5)
+        wait_until_healthy(api_url, server, log)
         yield api_url
     finally:
         _kill_tree(server)

@@ -29,7 +29,7 @@ from ocr_tasks.sources import (
     s3_client,
 )
 from ocr_tasks.store import database_engine, upgrade_database
-from tests.databases import POSTGRES_SERVER, fresh_postgres_schema
+from tests.databases import POSTGRES_SERVER, temporary_postgres_schema
 from tests.faultproxy import FAULT_KINDS, fault_proxy
 from tests.ingest_runs import (
     REPO_ROOT,
@@ -59,14 +59,8 @@ RACE_DOCUMENTS = 40
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
     """A new, empty PostgreSQL schema (not migrated: the ingest process migrates it)."""
-    url = fresh_postgres_schema(f"faults_{uuid.uuid4().hex[:10]}")
-    yield url
-    database_engine(url).dispose()
-    schema = url.rpartition("%3D")[2]  # the name as made (it may carry a suffix)
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    with temporary_postgres_schema(f"faults_{uuid.uuid4().hex[:10]}", migrated=False) as url:
+        yield url
 
 
 @pytest.fixture

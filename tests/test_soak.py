@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from ocr_tasks.store import database_engine, upgrade_database
 from ocr_tasks.tasks import worker_engine
 from schemas.settings import OcrSettings
-from tests.databases import POSTGRES_SERVER, fresh_postgres_schema
+from tests.databases import temporary_postgres_schema
 from tests.ingest_runs import (
     audit,
     done_count,
@@ -51,15 +49,8 @@ class Sample:
 
 @pytest.fixture
 def soak_pg() -> Iterator[str]:
-    url = fresh_postgres_schema(f"soak_{uuid.uuid4().hex[:10]}")
-    upgrade_database(url)
-    yield url
-    database_engine(url).dispose()
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        schema = url.rpartition("%3D")[2]
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    with temporary_postgres_schema(f"soak_{uuid.uuid4().hex[:10]}") as url:
+        yield url
 
 
 @pytest.mark.slow

