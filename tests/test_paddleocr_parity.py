@@ -65,6 +65,9 @@ def ocrflow_engine() -> OcrEngine:
             runtime="paddle",
             det_max_side=DET_MAX_SIDE,
             rec_batch_size=REC_BATCH,
+            # PaddleOCR pads every line to 320 px; ocrflow's default pads short lines to 160
+            # (faster), which reads 232/256 identically (90.6%, similarity 0.979), not 242.
+            rec_short_line_width=0,
             page_orientation=False,
             line_orientation="off",
         )
