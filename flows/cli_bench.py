@@ -45,7 +45,13 @@ def bench(
     det_max_side: DetMaxSideOption = None,
     line_orientation: LineOrientationOption = None,
     page_orientation: PageOrientationOption = None,
-    threads: Annotated[int | None, typer.Option(help="Threads per inference session.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads per inference call.")] = None,
+    lanes: Annotated[
+        int | None, typer.Option(help="ocrflow's inference lanes in one process; 0: one per core.")
+    ] = None,
+    rounds: Annotated[
+        int, typer.Option(min=1, help="Rounds, every engine reading the set once in each.")
+    ] = 1,
 ) -> None:
     """Read a page set with ocrflow, then with each installed reference engine (same pages,
     same order, each engine in its own process after a warm-up), and print pages/s, median
@@ -60,6 +66,7 @@ def bench(
         line_orientation=line_orientation,
         page_orientation=page_orientation,
         threads=threads,
+        lanes=lanes,
     )
     page_set = pages_in(pages, limit) if pages is not None else default_pages(sroie, funsd)
     if not page_set:
@@ -69,6 +76,7 @@ def bench(
         settings=settings,
         references=[name.strip() for name in against.split(",") if name.strip()],
         processes=_process_counts(processes),
+        rounds=rounds,
     )
     typer.echo(run_benchmark(plan, progress=lambda line: typer.echo(line, err=True)))
 

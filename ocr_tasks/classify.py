@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ocr_tasks.lanes import BatchMap, serial_map
 from ocr_tasks.runtimes import InferenceSession
 from ocr_tasks.textline import normalised_strip
 
@@ -13,15 +14,23 @@ _HEIGHT, _WIDTH = 48, 192
 
 
 class LineAngleClassifier:
-    def __init__(self, session: InferenceSession, batch_size: int) -> None:
+    def __init__(
+        self, session: InferenceSession, batch_size: int, batch_map: BatchMap | None = None
+    ) -> None:
         self._session = session
         self._batch_size = batch_size
+        self._batch_map: BatchMap = batch_map or serial_map
 
     def __call__(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """Probability that each crop is upside down, shape (N,)."""
-        upside_down = np.zeros(len(crops), dtype=np.float32)
-        for start in range(0, len(crops), self._batch_size):
+        starts = list(range(0, len(crops), self._batch_size))
+
+        def run(start: int) -> np.ndarray:
             chunk = crops[start : start + self._batch_size]
             batch = np.stack([normalised_strip(crop, _HEIGHT, _WIDTH) for crop in chunk])
-            upside_down[start : start + len(chunk)] = self._session.run(batch)[:, 1]
+            return self._session.run(batch)[:, 1]
+
+        upside_down = np.zeros(len(crops), dtype=np.float32)
+        for start, probabilities in zip(starts, self._batch_map(run, starts), strict=True):
+            upside_down[start : start + len(probabilities)] = probabilities
         return upside_down

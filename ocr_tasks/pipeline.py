@@ -8,7 +8,9 @@ are recognised together, in batches sorted by width.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from ocr_tasks.decode import DecodeLimits, decode_pages
 from ocr_tasks.detect import DetectionParams, TextDetector
 from ocr_tasks.errors import DocumentError
 from ocr_tasks.geometry import crop_quad, rotate_page
+from ocr_tasks.lanes import Lanes, lane_count
 from ocr_tasks.models import ModelSet, resolve_model_set
 from ocr_tasks.orient import PageOrientation, PageOrientationClassifier
 from ocr_tasks.recognise import Reading, TextRecognizer, load_charset
@@ -55,6 +58,7 @@ class _PendingPage:
     height: int
     orientation: PageOrientation
     lines: list[_PendingLine]
+    seconds: float = 0.0  # laying it out took
 
 
 @dataclass
@@ -66,12 +70,14 @@ class _PendingDocument:
 
 
 class OcrEngine:
-    """One per worker process: sessions are loaded once and are not shared across threads."""
+    """One per worker process: sessions are loaded once and model calls run in the engine's
+    lanes (see ``ocr_tasks.lanes``)."""
 
     def __init__(self, settings: OcrSettings | None = None) -> None:
         self.settings = settings or OcrSettings()
         self.model_set: ModelSet = resolve_model_set(self.settings)
         self.runtime: Runtime = load_runtime(self.settings)
+        self.lanes = Lanes(lane_count(self.settings, self.runtime.concurrent_runs))
         self._limits = DecodeLimits(
             max_page_pixels=self.settings.max_page_pixels,
             max_pages=self.settings.max_pages,
@@ -81,7 +87,9 @@ class OcrEngine:
         self.detector = TextDetector(self._load(self.model_set.det), self._detection_params())
         self.recognizer = self._load_recognizer()
         self.classifier = (
-            LineAngleClassifier(self._load(self.model_set.cls), self.settings.cls_batch_size)
+            LineAngleClassifier(
+                self._load(self.model_set.cls), self.settings.cls_batch_size, self.lanes.map
+            )
             if self.settings.line_orientation != "off"
             else None
         )
@@ -128,47 +136,77 @@ class OcrEngine:
             self.settings.rec_batch_size,
             self.settings.rec_short_line_width,
             self.settings.rec_batch_width_budget,
+            self.lanes.map,
         )
+
+    def close(self) -> None:
+        """Stop the lane threads; the engine reads nothing more."""
+        self.lanes.close()
 
     def read_paths(self, paths: Iterable[Path]) -> list[DocumentResult]:
         return self.read(DocumentInput.from_path(path) for path in paths)
 
     def read(self, documents: Iterable[DocumentInput]) -> list[DocumentResult]:
-        """Read every document; one that cannot be read comes back failed with its reason."""
+        """Read every document; one that cannot be read comes back failed with its reason.
+
+        Pages are laid out (oriented, detected, cut into lines) in the lanes, a few ahead of
+        the page being collected; their lines are recognised in batches once enough wait."""
         pending: list[_PendingDocument] = []
+        in_flight: deque[tuple[_PendingDocument, Future[_PendingPage]]] = deque()
         queue: list[_PendingLine] = []
         for document in documents:
-            laid_out = self._lay_out(document, queue)
-            pending.append(laid_out)
-            if len(queue) >= self.settings.rec_flush_lines:
-                self._read_lines(queue)
-                queue = []
+            pending.append(_PendingDocument(document.source))
+            for number, page in self._decode(document, pending[-1]):
+                in_flight.append((pending[-1], self.lanes.submit(self._lay_out_page, number, page)))
+                while len(in_flight) > self.lanes.count:
+                    self._collect(*in_flight.popleft(), queue)
+                if len(queue) >= self.settings.rec_flush_lines:
+                    self._read_lines(queue)
+                    queue = []
+        while in_flight:
+            self._collect(*in_flight.popleft(), queue)
         self._read_lines(queue)
         return [self._to_record(document) for document in pending]
 
-    def _lay_out(self, document: DocumentInput, queue: list[_PendingLine]) -> _PendingDocument:
+    def _decode(
+        self, document: DocumentInput, pending: _PendingDocument
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """The document's pages, numbered; a decoding failure is recorded on ``pending``."""
         started = time.perf_counter()
-        pending = _PendingDocument(document.source)
         try:
             if document.open_error:
                 raise document.open_error
-            pages = decode_pages(document.data, document.source, self._limits)
-            for number, page in enumerate(pages, 1):
-                laid_out = self._lay_out_page(number, page)
-                pending.pages.append(laid_out)
-                queue.extend(laid_out.lines)
+            for number, page in enumerate(
+                decode_pages(document.data, document.source, self._limits), 1
+            ):
+                pending.seconds += time.perf_counter() - started
+                yield number, page
+                started = time.perf_counter()
         except DocumentError as error:
             pending.error = error
-        pending.seconds = time.perf_counter() - started
-        return pending
+        pending.seconds += time.perf_counter() - started
+
+    def _collect(
+        self, document: _PendingDocument, page: Future[_PendingPage], queue: list[_PendingLine]
+    ) -> None:
+        try:
+            laid_out = page.result()
+        except DocumentError as error:
+            document.error = error
+            return
+        document.pages.append(laid_out)
+        document.seconds += laid_out.seconds
+        queue.extend(laid_out.lines)
 
     def _lay_out_page(self, number: int, page: np.ndarray) -> _PendingPage:
+        started = time.perf_counter()
         orientation = self.orienter(page) if self.orienter else PageOrientation(0, 1.0)
         upright = rotate_page(page, orientation.rotation)
         quads = self.detector(upright)
         lines = [_PendingLine(quad, crop_quad(upright, quad)) for quad in quads]
         height, width = upright.shape[:2]
-        return _PendingPage(number, width, height, orientation, lines)
+        seconds = time.perf_counter() - started
+        return _PendingPage(number, width, height, orientation, lines, seconds)
 
     def _read_lines(self, lines: Sequence[_PendingLine]) -> None:
         if not lines:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ocr_tasks.errors import ModelNotFoundError
+from ocr_tasks.lanes import BatchMap, serial_map
 from ocr_tasks.runtimes import InferenceSession
 from ocr_tasks.textline import aspect_ratio, normalised_strip
 
@@ -46,32 +47,44 @@ class TextRecognizer:
         batch_size: int,
         short_width: int = 0,
         width_budget: int = 0,
+        batch_map: BatchMap | None = None,
     ) -> None:
         self._session = session
         self._charset = np.array(list(charset), dtype=object)
         self._batch_size = batch_size
         self._short_width = short_width
         self._width_budget = width_budget
+        self._batch_map: BatchMap = batch_map or serial_map
 
     def __call__(self, crops: Sequence[np.ndarray]) -> list[Reading]:
         """Readings in the order of ``crops``. Crops are batched by padded width, and that
         width depends on the crop alone, so a line reads the same whatever else is in the
         call (padding to a batch's widest line would make a file's text depend on its
         neighbours in the chunk)."""
+        batches = self._batches(crops)
+
+        def run(indices: list[int]) -> np.ndarray:
+            width = padded_width(crops[indices[0]], self._short_width)
+            strips = [normalised_strip(crops[i], _HEIGHT, width) for i in indices]
+            return self._session.run(np.stack(strips))
+
         readings: list[Reading | None] = [None] * len(crops)
+        for indices, probabilities in zip(batches, self._batch_map(run, batches), strict=True):
+            for index, reading in zip(indices, self.decode(probabilities), strict=True):
+                readings[index] = reading
+        return [r for r in readings if r is not None]
+
+    def _batches(self, crops: Sequence[np.ndarray]) -> list[list[int]]:
+        """Crop indices grouped by padded width, widest batches first: with several lanes,
+        the longest calls start early and the short ones fill the gaps at the end."""
         buckets: dict[int, list[int]] = {}
         for index, crop in enumerate(crops):
             buckets.setdefault(padded_width(crop, self._short_width), []).append(index)
-        for width, indices in sorted(buckets.items()):
+        batches = []
+        for width, indices in sorted(buckets.items(), reverse=True):
             size = self._lines_per_batch(width)
-            for start in range(0, len(indices), size):
-                chunk = indices[start : start + size]
-                batch = np.stack([normalised_strip(crops[i], _HEIGHT, width) for i in chunk])
-                for index, reading in zip(
-                    chunk, self.decode(self._session.run(batch)), strict=True
-                ):
-                    readings[index] = reading
-        return [r for r in readings if r is not None]
+            batches += [indices[start : start + size] for start in range(0, len(indices), size)]
+        return batches
 
     def _lines_per_batch(self, width: int) -> int:
         """``batch_size`` lines, fewer for wide ones so a batch's summed width stays within

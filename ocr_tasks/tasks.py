@@ -33,7 +33,9 @@ def worker_engine(settings: OcrSettings) -> OcrEngine:
     key = settings.model_dump_json()
     recycle_after = settings.engine_recycle_chunks
     if recycle_after and _CHUNKS_READ[key] >= recycle_after:
-        _ENGINES.pop(key, None)  # the sessions go with their last reference
+        retired = _ENGINES.pop(key, None)  # the sessions go with their last reference
+        if retired is not None:
+            retired.close()
         _CHUNKS_READ[key] = 0
         gc.collect()
     if key not in _ENGINES:

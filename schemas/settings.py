@@ -35,7 +35,19 @@ class OcrSettings(BaseSettings):
         Path.home() / ".cache" / "ocrflow" / "models",
         description="Where models given as s3:// URIs are downloaded once.",
     )
-    threads: int = Field(0, ge=0, description="Threads per inference session; 0: runtime default.")
+    threads: int = Field(
+        0,
+        ge=0,
+        description="Threads per inference call; 0: one per lane, or the runtime default.",
+    )
+    lanes: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Inference calls one engine runs at once on the CPU, each on its own thread "
+            "(pages side by side, recognition batches spread): 0: one per core."
+        ),
+    )
     engine_recycle_chunks: int = Field(
         0,
         ge=0,

@@ -1,10 +1,16 @@
-"""A document reads the same whatever else is in the engine call (batches never change text)."""
+"""A document reads the same whatever else is in the engine call (batches never change
+text), and however many lanes the engine runs."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import pytest
+
+from ocr_tasks.lanes import Lanes, available_cores, lane_count
 from ocr_tasks.pipeline import OcrEngine
+from schemas.settings import OcrSettings
 
 
 def test_a_files_text_does_not_depend_on_its_neighbours(
@@ -16,3 +22,44 @@ def test_a_files_text_does_not_depend_on_its_neighbours(
     assert [line.text for line in together.pages[0].lines] == [
         line.text for line in alone.pages[0].lines
     ]
+
+
+def test_lanes_read_what_one_lane_reads(engine: OcrEngine, shared_data: Path) -> None:
+    """Pages laid out side by side and batches spread over lanes change nothing read."""
+    files = [
+        shared_data / "sroie" / "img" / "002.jpg",
+        shared_data / "funsd" / "training_data" / "images" / "0000971160.png",
+        shared_data / "sroie" / "img" / "004.jpg",
+    ]
+    one_lane = OcrEngine(OcrSettings(lanes=1, threads=1))
+    assert engine.lanes.count == 2 or available_cores() < 2
+    for serial, parallel in zip(one_lane.read_paths(files), engine.read_paths(files), strict=True):
+        assert serial.model_dump(exclude={"seconds"}) == parallel.model_dump(exclude={"seconds"})
+    one_lane.close()
+
+
+def test_a_failed_file_among_pages_in_flight_fails_alone(
+    engine: OcrEngine, shared_data: Path, tmp_path: Path
+) -> None:
+    good = shared_data / "sroie" / "img" / "002.jpg"
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(good.read_bytes()[:2000])
+    results = engine.read_paths([good, truncated, good])
+    assert [result.status for result in results] == ["done", "failed", "done"]
+    texts = [[line.text for line in result.pages[0].lines] for result in (results[0], results[2])]
+    assert texts[0] == texts[1] and texts[0]
+
+
+def test_lane_count() -> None:
+    assert lane_count(OcrSettings(lanes=0), concurrent_runs=True) == available_cores()
+    assert lane_count(OcrSettings(lanes=3), concurrent_runs=True) == 3
+    assert lane_count(OcrSettings(lanes=3), concurrent_runs=False) == 1
+
+
+def test_one_lane_runs_in_the_calling_thread() -> None:
+    lanes = Lanes(1)
+    assert lanes.submit(threading.get_ident).result() == threading.get_ident()
+    failed = lanes.submit(int, "not a number")
+    with pytest.raises(ValueError):
+        failed.result()
+    assert Lanes(2).map(lambda n: n * n, [3, 1, 2]) == [9, 1, 4]

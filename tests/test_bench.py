@@ -54,3 +54,14 @@ def test_bench_on_the_samples_without_ground_truth() -> None:
     column = {name: index for index, name in enumerate(HEADER)}
     assert ours[column["pages"]] == "4"  # the two-page PDF counts two
     assert ours[column["CER"]] == "–"
+
+
+def test_bench_rounds_take_the_engines_in_turn(shared_data: Path) -> None:
+    lines = bench(
+        "--pages", str(shared_data / "sroie" / "img"), "--limit", "1", "--against", "rapidocr",
+        "--rounds", "2",
+    )  # fmt: skip
+    column = {name: index for index, name in enumerate(HEADER)}
+    assert rows(lines)["ocrflow"][column["pages"]] == "2"  # one page, read in each round
+    [by_round] = [line for line in lines if line.startswith("pages/s ours/rapidocr")]
+    assert len(by_round.split(": ")[1].split(", ")) == 2

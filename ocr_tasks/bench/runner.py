@@ -44,12 +44,17 @@ class WorkerResult:
 
 @dataclass(frozen=True)
 class EngineRun:
-    """One engine over the whole set with ``processes`` workers."""
+    """One engine over the whole set with ``processes`` workers, once or in several rounds
+    (each round a fresh set of workers, taken in turn with the other engines)."""
 
     engine: str
     version: str
     processes: int
-    workers: list[WorkerResult]
+    rounds: list[list[WorkerResult]]
+
+    @property
+    def workers(self) -> list[WorkerResult]:
+        return [worker for round_workers in self.rounds for worker in round_workers]
 
     @property
     def error(self) -> str | None:
@@ -61,11 +66,21 @@ class EngineRun:
 
     @property
     def seconds(self) -> float:
-        return max(w.finished for w in self.workers) - min(w.started for w in self.workers)
+        return sum(_round_seconds(workers) for workers in self.rounds)
 
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds > 0 else 0.0
+
+    def round_pages_per_second(self) -> list[float]:
+        return [
+            sum(w.pages for w in workers) / seconds if (seconds := _round_seconds(workers)) else 0
+            for workers in self.rounds
+        ]
+
+    def then(self, other: EngineRun) -> EngineRun:
+        """This run with ``other``'s rounds after its own (same engine and processes)."""
+        return EngineRun(self.engine, self.version, self.processes, self.rounds + other.rounds)
 
     @property
     def page_seconds(self) -> list[float]:
@@ -108,7 +123,11 @@ def run_engine(
     for child in children:
         child.join()
     version = next((w.version for w in workers if w.version), "")
-    return EngineRun(name, version, processes, workers)
+    return EngineRun(name, version, processes, [workers])
+
+
+def _round_seconds(workers: list[WorkerResult]) -> float:
+    return max(w.finished for w in workers) - min(w.started for w in workers)
 
 
 def _worker(

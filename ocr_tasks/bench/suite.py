@@ -20,16 +20,27 @@ class BenchPlan:
     settings: OcrSettings
     references: Sequence[str]
     processes: Sequence[int] = (1,)
+    rounds: int = 1
 
 
 def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = print) -> str:
+    """Each process count in turn; within it, ``rounds`` rounds in which every engine reads
+    the set once, so that a machine growing slower or faster (a shared host) weighs on every
+    engine alike rather than on whichever ran last."""
     engines, skipped = _engines(plan)
     runs: list[EngineRun] = []
     for processes in plan.processes:
         settings = _per_process(plan.settings, processes)
-        for name in engines:
-            progress(f"bench: {name}, {processes} process(es), {len(plan.pages)} files…")
-            runs.append(run_engine(name, settings, plan.pages, processes))
+        by_engine: dict[str, EngineRun] = {}
+        for round_number in range(1, plan.rounds + 1):
+            for name in engines:
+                progress(
+                    f"bench: {name}, {processes} process(es), {len(plan.pages)} files, "
+                    f"round {round_number}/{plan.rounds}…"
+                )
+                run = run_engine(name, settings, plan.pages, processes)
+                by_engine[name] = by_engine[name].then(run) if name in by_engine else run
+        runs += by_engine.values()
     return "\n".join([_title(plan), "", render(runs, skipped)])
 
 
@@ -52,7 +63,7 @@ def _per_process(settings: OcrSettings, processes: int) -> OcrSettings:
     import os
 
     threads = max(1, (os.cpu_count() or 1) // processes)
-    return settings.model_copy(update={"threads": threads})
+    return settings.model_copy(update={"threads": threads, "lanes": 1})
 
 
 def _title(plan: BenchPlan) -> str:
@@ -65,7 +76,9 @@ def _title(plan: BenchPlan) -> str:
         f"line orientation {s.line_orientation}, page orientation "
         f"{'on' if s.page_orientation else 'off'}; {len(plan.pages)} files "
         f"({truth} with ground truth), read one file per call after a one-file warm-up, "
-        f"each engine in its own process(es), one after the other"
+        f"each engine in its own process(es), one after the other, {plan.rounds} round(s); "
+        f"ocrflow in one process: {s.lanes or 'one per core'} lane(s) of "
+        f"{s.threads or 1} thread(s), with more processes: 1 lane each"
     )
 
 

@@ -66,7 +66,27 @@ def render(runs: Sequence[EngineRun], skipped: Sequence[tuple[str, str]]) -> str
     rows = [_row(run, ours.get(run.processes)) for run in runs]
     lines = [_markdown(HEADER), _markdown(["---"] * len(HEADER)), *map(_markdown, rows)]
     lines += [f"{name}: skipped ({reason})" for name, reason in skipped]
+    lines += _round_ratios(runs, ours)
     return "\n".join(lines)
+
+
+def _round_ratios(runs: Sequence[EngineRun], ours: dict[int, EngineRun]) -> list[str]:
+    """With several rounds, ours/theirs pages/s round by round: the spread shows the noise."""
+    lines = []
+    for run in runs:
+        mine = ours.get(run.processes)
+        if run.engine == OCRFLOW or mine is None or run.error is not None or len(run.rounds) < 2:
+            continue
+        ratios = [
+            _ratio(a, b)
+            for a, b in zip(
+                mine.round_pages_per_second(), run.round_pages_per_second(), strict=True
+            )
+        ]
+        lines.append(
+            f"pages/s ours/{run.engine}, {run.processes} process(es), by round: {', '.join(ratios)}"
+        )
+    return ["", *lines] if lines else []
 
 
 def _row(run: EngineRun, ours: EngineRun | None) -> list[str]:

@@ -37,6 +37,8 @@ class InferenceSession(Protocol):
 class Runtime(Protocol):
     name: str
     device: str
+    # whether a loaded session's run may be called from several threads at once
+    concurrent_runs: bool
 
     def can_load(self, model: ModelFile) -> bool: ...
 

@@ -8,6 +8,7 @@ import numpy as np
 import onnxruntime as ort
 
 from ocr_tasks.errors import ModelNotFoundError
+from ocr_tasks.lanes import lane_count
 from ocr_tasks.runtimes import ModelFile
 from schemas.settings import OcrSettings
 
@@ -50,8 +51,11 @@ class OnnxRuntime:
         # Measured on SROIE receipts: the arena saves ~25% CPU time for ~200 MB of peak RSS
         # (it keeps the largest buffers it has seen); off is the choice for tight memory.
         self._options.enable_cpu_mem_arena = settings.memory_arena
-        if settings.threads:
-            self._options.intra_op_num_threads = settings.threads
+        # concurrent runs on one session are safe; on a GPU they would only queue
+        self.concurrent_runs = not use_cuda
+        threads = settings.threads or (1 if lane_count(settings, self.concurrent_runs) > 1 else 0)
+        if threads:
+            self._options.intra_op_num_threads = threads
             self._options.inter_op_num_threads = 1
 
     def can_load(self, model: ModelFile) -> bool:

@@ -41,6 +41,8 @@ class PaddleSession:
 
 class PaddleRuntime:
     name = "paddle"
+    # a Paddle predictor is not thread-safe
+    concurrent_runs = False
 
     def __init__(self, settings: OcrSettings) -> None:
         try:

@@ -56,6 +56,8 @@ class TorchSession:
 
 class TorchRuntime:
     name = "torch"
+    # torch spreads each call over its own thread pool already
+    concurrent_runs = False
 
     def __init__(self, settings: OcrSettings) -> None:
         has_cuda = torch.cuda.is_available()
