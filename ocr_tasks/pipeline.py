@@ -130,12 +130,14 @@ class OcrEngine:
             self.model_set.charset_file,
             prefer_file=self.settings.rec_charset is not None,
         )
+        budget = self.settings.rec_batch_width_budget
         return TextRecognizer(
             session,
             charset,
             self.settings.rec_batch_size,
             self.settings.rec_short_line_width,
-            self.settings.rec_batch_width_budget,
+            # each lane holds one batch's activations at a time; 0 stays "no budget"
+            budget and max(1, budget // self.lanes.count),
             self.lanes.map,
         )
 

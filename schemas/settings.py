@@ -112,8 +112,9 @@ class OcrSettings(BaseSettings):
         4096,
         ge=0,
         description=(
-            "Summed padded width (px) of the lines in one recognition batch: wide lines go in "
-            "smaller batches, which bounds peak memory on large pages. 0: rec_batch_size only."
+            "Summed padded width (px) of the lines in the recognition batches running at once "
+            "(shared by the lanes): wide lines go in smaller batches, which bounds peak memory "
+            "on large pages. 0: rec_batch_size only."
         ),
     )
     rec_short_line_width: int = Field(
