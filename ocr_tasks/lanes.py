@@ -10,9 +10,11 @@ and recognition batches are spread over the lanes, largest first.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from schemas.settings import OcrSettings
@@ -39,11 +41,30 @@ def lane_count(settings: OcrSettings, concurrent_runs: bool) -> int:
     return settings.lanes or available_cores()
 
 
-def available_cores() -> int:
+def available_cores(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:
+    """Cores this process may use: its CPU affinity, capped by a container's CPU quota (a pod
+    limited to 2 CPUs on a 64-core node sees 64 cores in its affinity)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota(cgroup_root)
+    return max(1, min(cores, math.ceil(quota))) if quota else cores
+
+
+def _cgroup_cpu_quota(root: Path) -> float | None:
+    """CPUs allowed by the cgroup v2 ``cpu.max`` or v1 ``cfs_quota_us``; None: no limit."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    if quota in ("max", "-1") or not quota.lstrip("-").isdigit() or not period.isdigit():
+        return None
+    return int(quota) / int(period) if int(period) > 0 and int(quota) > 0 else None
 
 
 class Lanes:

@@ -79,3 +79,23 @@ def test_one_lane_runs_in_the_calling_thread() -> None:
     with pytest.raises(ValueError):
         failed.result()
     assert Lanes(2).map(lambda n: n * n, [3, 1, 2]) == [9, 1, 4]
+
+
+@pytest.mark.parametrize(
+    ("files", "cores"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 2),  # cgroup v2: 1.5 CPUs, rounded up
+        ({"cpu.max": "max 100000\n"}, None),  # no limit: the affinity
+        ({"cpu/cpu.cfs_quota_us": "100000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_containers_cpu_quota_caps_the_lanes(
+    tmp_path: Path, files: dict[str, str], cores: int | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    affinity = available_cores(tmp_path / "absent")
+    assert available_cores(tmp_path) == (min(cores, affinity) if cores else affinity)
