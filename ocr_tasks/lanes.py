@@ -72,11 +72,21 @@ class Lanes:
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self._pool = ThreadPoolExecutor(count, "ocrflow-lane") if count > 1 else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
+
+    @property
+    def _threads(self) -> ThreadPoolExecutor | None:
+        """The pool, started on first use and again in a forked child (which inherits the
+        pool's queue but none of its threads: work sent there would wait forever)."""
+        if self.count > 1 and (self._pool is None or self._pool_pid != os.getpid()):
+            self._pool = ThreadPoolExecutor(self.count, "ocrflow-lane")
+            self._pool_pid = os.getpid()
+        return self._pool
 
     def submit(self, function: Callable[..., R], *args: object) -> Future[R]:
-        if self._pool is not None:
-            return self._pool.submit(function, *args)
+        if (pool := self._threads) is not None:
+            return pool.submit(function, *args)
         future: Future[R] = Future()
         try:
             future.set_result(function(*args))
@@ -86,10 +96,11 @@ class Lanes:
 
     def map(self, function: Callable[[T], R], items: Sequence[T], /) -> list[R]:
         """Results in the order of ``items``; the first failure is raised."""
-        if self._pool is None:
+        if (pool := self._threads) is None:
             return [function(item) for item in items]
-        return list(self._pool.map(function, items))
+        return list(pool.map(function, items))
 
     def close(self) -> None:
-        if self._pool is not None:
+        if self._pool is not None and self._pool_pid == os.getpid():
             self._pool.shutdown(wait=True)
+        self._pool = None

@@ -3,6 +3,7 @@ text), and however many lanes the engine runs."""
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from pathlib import Path
 
@@ -99,3 +100,25 @@ def test_a_containers_cpu_quota_caps_the_lanes(
         (tmp_path / name).write_text(text)
     affinity = available_cores(tmp_path / "absent")
     assert available_cores(tmp_path) == (min(cores, affinity) if cores else affinity)
+
+
+def test_a_forked_child_gets_lanes_of_its_own(engine: OcrEngine, shared_data: Path) -> None:
+    """A child forked from a process whose engine has run inherits no lane threads; it must
+    still read (multiprocessing's default start method on Linux is fork)."""
+    receipt = shared_data / "sroie" / "img" / "002.jpg"
+    expected = _texts(engine, receipt)
+    _FORKED["engine"] = engine  # the child finds it in its copy of this module
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        texts = pool.apply_async(_texts_in_child, (receipt,)).get(timeout=120)
+    assert texts == expected
+
+
+_FORKED: dict[str, OcrEngine] = {}
+
+
+def _texts_in_child(path: Path) -> list[str]:
+    return _texts(_FORKED["engine"], path)
+
+
+def _texts(engine: OcrEngine, path: Path) -> list[str]:
+    return [line.text for line in engine.read_paths([path])[0].pages[0].lines]
