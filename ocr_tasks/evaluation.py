@@ -440,8 +440,19 @@ def evaluate(
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process's own program so far.
+
+    Read from ``VmHWM``: Linux carries ``ru_maxrss`` across exec, so a process started from a
+    large parent (a test worker holding engines) reports the parent's peak there, not its own
+    (measured: 1.6 GB reported for a child whose own peak was 0.8 GB)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 # --- command line -------------------------------------------------------------------------

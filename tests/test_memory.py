@@ -15,13 +15,16 @@ from tests.conftest import REPO_ROOT
 
 PEAK_RSS_LIMIT_MIB = 1.5 * 1024
 
+# the peak is read from VmHWM (see peak_rss_mib): the child's ru_maxrss would report this
+# test worker's own peak, carried across exec
 _READ_AND_REPORT_PEAK = """
-import resource, sys
+import sys
 from pathlib import Path
+from ocr_tasks.evaluation import peak_rss_mib
 from ocr_tasks.pipeline import OcrEngine
 results = OcrEngine().read_paths([Path(p) for p in sys.argv[1:]])
 assert all(r.status == "done" and r.pages[0].lines for r in results), results
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(peak_rss_mib())
 """
 
 

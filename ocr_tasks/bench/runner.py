@@ -9,7 +9,6 @@ file at a time, timing each.
 from __future__ import annotations
 
 import multiprocessing as mp
-import resource
 import time
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Barrier
@@ -17,7 +16,7 @@ from typing import Any
 
 from ocr_tasks.bench.engines import build_engine
 from ocr_tasks.bench.pages import BenchPage
-from ocr_tasks.evaluation import ErrorCount
+from ocr_tasks.evaluation import ErrorCount, peak_rss_mib
 from schemas.records import PageResult
 from schemas.settings import OcrSettings
 
@@ -149,7 +148,7 @@ def _worker(
     barrier.wait()
     if result.error is None:
         _measure(engine, pages, result)
-    result.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.peak_rss_mib = peak_rss_mib()
     results.put(result)
 
 
