@@ -62,9 +62,10 @@ def _cgroup_cpu_quota(root: Path) -> float | None:
             period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
         except OSError:
             return None
-    if quota in ("max", "-1") or not quota.lstrip("-").isdigit() or not period.isdigit():
+    # "max" (v2) and "-1" (v1) mean no limit
+    if not (quota.isdigit() and period.isdigit()) or int(quota) == 0 or int(period) == 0:
         return None
-    return int(quota) / int(period) if int(period) > 0 and int(quota) > 0 else None
+    return int(quota) / int(period)
 
 
 class Lanes:
@@ -97,7 +98,7 @@ class Lanes:
     def map(self, function: Callable[[T], R], items: Sequence[T], /) -> list[R]:
         """Results in the order of ``items``; the first failure is raised."""
         if (pool := self._threads) is None:
-            return [function(item) for item in items]
+            return serial_map(function, items)
         return list(pool.map(function, items))
 
     def close(self) -> None:

@@ -63,29 +63,31 @@ class TextRecognizer:
         neighbours in the chunk)."""
         batches = self._batches(crops)
 
-        def read(indices: list[int]) -> list[Reading]:
+        def read(batch: tuple[int, list[int]]) -> list[Reading]:
             # decoded in the lane: a batch's class probabilities (33 MB for 5 lines of 704 px)
             # are dropped as soon as it is read
-            width = padded_width(crops[indices[0]], self._short_width)
+            width, indices = batch
             strips = [normalised_strip(crops[i], _HEIGHT, width) for i in indices]
             return self.decode(self._session.run(np.stack(strips)))
 
         readings: list[Reading | None] = [None] * len(crops)
-        for indices, batch_readings in zip(batches, self._batch_map(read, batches), strict=True):
+        for (_, indices), batch_readings in zip(
+            batches, self._batch_map(read, batches), strict=True
+        ):
             for index, reading in zip(indices, batch_readings, strict=True):
                 readings[index] = reading
         return [r for r in readings if r is not None]
 
-    def _batches(self, crops: Sequence[np.ndarray]) -> list[list[int]]:
-        """Crop indices grouped by padded width, widest batches first: with several lanes,
-        the longest calls start early and the short ones fill the gaps at the end."""
+    def _batches(self, crops: Sequence[np.ndarray]) -> list[tuple[int, list[int]]]:
+        """(padded width, crop indices) batches, widest first: with several lanes, the
+        longest calls start early and the short ones fill the gaps at the end."""
         buckets: dict[int, list[int]] = {}
         for index, crop in enumerate(crops):
             buckets.setdefault(padded_width(crop, self._short_width), []).append(index)
         batches = []
         for width, indices in sorted(buckets.items(), reverse=True):
             size = self._lines_per_batch(width)
-            batches += [indices[start : start + size] for start in range(0, len(indices), size)]
+            batches += [(width, indices[i : i + size]) for i in range(0, len(indices), size)]
         return batches
 
     def _lines_per_batch(self, width: int) -> int:
