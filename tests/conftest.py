@@ -14,8 +14,8 @@ os.environ["PREFECT_WORKER_QUERY_SECONDS"] = "1"
 
 import pytest
 
-from ocr_tasks.pipeline import OcrEngine
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.schemas.settings import OcrSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("OCRFLOW_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

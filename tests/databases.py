@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from ocr_tasks.store import database_engine, upgrade_database
-from schemas.tables import Base
+from ocrflow.ocr_tasks.store import database_engine, upgrade_database
+from ocrflow.schemas.tables import Base
 
 POSTGRES_SERVER = os.environ.get(
     "OCRFLOW_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -31,14 +31,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 
-from ocr_tasks.extract import finish_document, threshold_for
-from ocr_tasks.pipeline import DocumentInput, OcrEngine
-from ocr_tasks.sources import s3_client
-from ocr_tasks.store import database_engine
-from schemas.doctypes import get_document_type
-from schemas.records import SourceObject
-from schemas.settings import OcrSettings
-from schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
+from ocrflow.ocr_tasks.extract import finish_document, threshold_for
+from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
+from ocrflow.ocr_tasks.sources import s3_client
+from ocrflow.ocr_tasks.store import database_engine
+from ocrflow.schemas.doctypes import get_document_type
+from ocrflow.schemas.records import SourceObject
+from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
 from tests.s3server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -363,7 +363,7 @@ def start_ingest(
     command = [
         sys.executable,
         "-m",
-        "flows.cli",
+        "ocrflow.flows.cli",
         "ingest",
         source,
         "--db",

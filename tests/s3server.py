@@ -40,7 +40,7 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def bucket_of_receipts(shared_data: Path, numbers: tuple[str, ...] = ("000", "001", "002")) -> str:
     """A new bucket holding SROIE receipts under ``in/NNN.jpg``."""
-    from ocr_tasks.sources import s3_client
+    from ocrflow.ocr_tasks.sources import s3_client
 
     name = f"receipts-{uuid.uuid4().hex[:8]}"
     client = s3_client()

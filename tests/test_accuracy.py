@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr_tasks.evaluation import (
+from ocrflow.bench.evaluation import (
     ErrorCount,
     Sample,
     SetResult,
@@ -33,9 +33,9 @@ from ocr_tasks.evaluation import (
     sroie_samples,
     word_recall,
 )
-from ocr_tasks.pipeline import OcrEngine
-from schemas.records import LineResult
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.schemas.records import LineResult
+from ocrflow.schemas.settings import OcrSettings
 
 # --- the scoring functions ----------------------------------------------------------------
 

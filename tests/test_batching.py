@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocr_tasks.lanes import Lanes, available_cores, lane_count
-from ocr_tasks.pipeline import OcrEngine
-from schemas.records import DocumentResult, LineResult
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.lanes import Lanes, available_cores, lane_count
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.schemas.records import DocumentResult, LineResult
+from ocrflow.schemas.settings import OcrSettings
 
 
 def test_a_files_text_does_not_depend_on_its_neighbours(

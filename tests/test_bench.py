@@ -7,14 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ocr_tasks.bench.table import HEADER
+from ocrflow.bench.table import HEADER
 from tests.conftest import REPO_ROOT, SAMPLES
 
 
 def bench(*arguments: str) -> list[str]:
     """The table rows, split into cells (the real command, in its own interpreter)."""
     done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "bench", *arguments],
+        [sys.executable, "-m", "ocrflow.flows.cli", "bench", *arguments],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from flows.cli import app
+from ocrflow.flows.cli import app
 from tests.conftest import REPO_ROOT, SAMPLES
 
 runner = CliRunner()

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
-from ocr_tasks.decode import DecodeLimits, decode_pages, sniff_format
-from ocr_tasks.errors import (
+from ocrflow.ocr_tasks.decode import DecodeLimits, decode_pages, sniff_format
+from ocrflow.ocr_tasks.errors import (
     CorruptDocumentError,
     DocumentTooLargeError,
     EmptyDocumentError,

@@ -1,7 +1,7 @@
 """The deployments end to end: a real ``prefect server start`` (SQLite, its own home) and a real
 ``prefect worker start --pool cpu`` as subprocesses, the deployments registered with
-``flows.deploy``, an ``ingest-documents`` run started through the REST API, receipts read from
-the loopback S3 server and rows checked in PostgreSQL.
+``ocrflow.flows.deploy``, an ``ingest-documents`` run started through the REST API, receipts read
+from the loopback S3 server and rows checked in PostgreSQL.
 
 Every subprocess (and whatever it started: the worker runs each flow in a process of its own,
 in a session of its own) is killed at teardown, also when a test fails.
@@ -25,7 +25,7 @@ import httpx
 import pytest
 import yaml
 
-from flows.deploy import (
+from ocrflow.flows.deploy import (
     ParameterError,
     api_request,
     check_ingest_parameters,
@@ -33,8 +33,8 @@ from flows.deploy import (
     trigger_ingest,
     wait_for_flow_run,
 )
-from ocr_tasks import query
-from ocr_tasks.store import upgrade_database
+from ocrflow.ocr_tasks import query
+from ocrflow.ocr_tasks.store import upgrade_database
 from tests.conftest import SAMPLES
 from tests.databases import fresh_postgres_schema
 from tests.ingest_runs import wait_until_healthy
@@ -166,7 +166,7 @@ def pg_url(worker_id: str) -> str:
 
 @pytest.fixture(scope="module")
 def deployments(prefect_server: str) -> dict[str, str]:
-    """Both deployments (and the cpu and gpu pools) registered with ``flows.deploy``."""
+    """Both deployments (and the cpu and gpu pools) registered with ``ocrflow.flows.deploy``."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings({PREFECT_API_URL: prefect_server}):
@@ -250,7 +250,7 @@ def test_deployments_are_registered_on_their_pools(
     pools = {p["name"]: p["type"] for p in pool_list}
     assert (ingest["work_pool_name"], ocr["work_pool_name"]) == ("cpu", "gpu")
     assert pools["cpu"] == "process" and pools["gpu"] == "process"
-    assert ingest["entrypoint"] == "flows/ingest.py:ingest_documents"
+    assert ingest["entrypoint"] == "ocrflow/flows/ingest.py:ingest_documents"
     assert ingest["pull_steps"] == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO_ROOT)}}
     ]
@@ -476,7 +476,8 @@ def test_prefect_yaml_deploys_with_the_cli_and_runs_on_the_worker(
     prefect_server: str, cpu_worker: Path, pg_url: str, workdir: Path
 ) -> None:
     """``prefect deploy --all`` reads prefect.yaml; its pull step finds the checkout through
-    OCRFLOW_CODE_DIR on the worker. Runs last: it replaces the deployments of flows.deploy."""
+    OCRFLOW_CODE_DIR on the worker. Runs last: it replaces the deployments of
+    ocrflow.flows.deploy."""
     home = workdir / "cli-home"
     home.mkdir()
     done = subprocess.run(

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from ocrflow.flows.cli import app
 from tests.conftest import SAMPLES
 
 runner = CliRunner()

@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from ocr_tasks.sources import (
+from ocrflow.ocr_tasks.sources import (
     SourceLocation,
     VanishedDocumentError,
     fetch_document,
     list_documents,
     s3_client,
 )
-from ocr_tasks.store import database_engine, upgrade_database
+from ocrflow.ocr_tasks.store import database_engine, upgrade_database
 from tests.databases import POSTGRES_SERVER, temporary_postgres_schema
 from tests.faultproxy import FAULT_KINDS, fault_proxy
 from tests.ingest_runs import (
@@ -86,7 +86,8 @@ def test_migrating_a_fresh_database_from_four_processes_at_once(
     wait for it and find them (PostgreSQL advisory lock, SQLite write lock)."""
     urls = [fresh_pg, f"sqlite:///{tmp_path / 'fresh.db'}"]
     code = (
-        f"from ocr_tasks.store import upgrade_database\nfor url in {urls!r}: upgrade_database(url)"
+        "from ocrflow.ocr_tasks.store import upgrade_database\n"
+        f"for url in {urls!r}: upgrade_database(url)"
     )
     processes = [
         subprocess.Popen([sys.executable, "-c", code], cwd=REPO_ROOT, stderr=subprocess.PIPE)

@@ -13,11 +13,11 @@ from typing import Annotated, ClassVar
 
 import pytest
 
-from ocr_tasks.field_accuracy import funsd_links, score_funsd_page, sroie_field_matches
-from ocr_tasks.fields import extract_fields, find_amount, find_date, find_phone
-from ocr_tasks.pipeline import OcrEngine
-from schemas import doctypes
-from schemas.doctypes import (
+from ocrflow.bench.field_accuracy import funsd_links, score_funsd_page, sroie_field_matches
+from ocrflow.ocr_tasks.fields import extract_fields, find_amount, find_date, find_phone
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.schemas import doctypes
+from ocrflow.schemas.doctypes import (
     DocumentType,
     FieldRule,
     Phone,
@@ -25,7 +25,7 @@ from schemas.doctypes import (
     document_type_names,
     get_document_type,
 )
-from schemas.records import FieldResult, LineResult, PageResult
+from ocrflow.schemas.records import FieldResult, LineResult, PageResult
 
 # --- building pages by hand ---------------------------------------------------------------
 

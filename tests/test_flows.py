@@ -11,9 +11,9 @@ import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.ingest import IngestParameters, ingest_documents, summary_markdown
-from ocr_tasks import query
-from ocr_tasks.sources import s3_client
+from ocrflow.flows.ingest import IngestParameters, ingest_documents, summary_markdown
+from ocrflow.ocr_tasks import query
+from ocrflow.ocr_tasks.sources import s3_client
 from tests.conftest import SAMPLES
 from tests.databases import emptied
 from tests.s3server import bucket_of_receipts
@@ -85,7 +85,7 @@ def test_a_missing_bucket_fails_the_run_clearly(s3_env: str, pg_url: str) -> Non
 
 
 def test_summary_artifact_lists_failures() -> None:
-    from flows.ingest import IngestSummary
+    from ocrflow.flows.ingest import IngestSummary
 
     summary = IngestSummary(listed=2, done=1, failed=[("s3://b/x|y.png", "the file is empty")])
     text = summary_markdown(IngestParameters(source="s3://b/"), summary)
@@ -191,7 +191,7 @@ def test_secrets_appear_in_no_log_artifact_parameter_or_error(
 
 def test_ingest_reports_progress_per_chunk(tmp_path: Path, pg_url: str) -> None:
     """``ocrflow ingest`` draws its bar from this hook: documents read so far, of how many."""
-    from flows import progress
+    from ocrflow.flows import progress
 
     folder = tmp_path / "scans"
     folder.mkdir()
@@ -208,7 +208,7 @@ def test_the_flows_pickle_for_background_tasks() -> None:
     it names): anything unpicklable there fails every task-worker chunk."""
     import cloudpickle
 
-    from flows.ingestion import ingest_documents, ocr_documents
+    from ocrflow.flows.ingestion import ingest_documents, ocr_documents
 
     for flow_object in (ingest_documents, ocr_documents):
         assert cloudpickle.loads(cloudpickle.dumps(flow_object)).name == flow_object.name

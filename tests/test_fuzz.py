@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ocr_tasks.decode import DecodeLimits, decode_pages
-from ocr_tasks.errors import DocumentError
+from ocrflow.ocr_tasks.decode import DecodeLimits, decode_pages
+from ocrflow.ocr_tasks.errors import DocumentError
 from tests.conftest import SAMPLES, SHARED_DATA
 
 FUZZ_CASES = 200

@@ -26,12 +26,12 @@ import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 
-from flows.ingest import IngestParameters, ingest_documents
-from ocr_tasks import query
-from ocr_tasks.decode import DecodeLimits, decode_pages
-from ocr_tasks.errors import DocumentError
-from ocr_tasks.sources import s3_client
-from schemas.settings import OcrSettings
+from ocrflow.flows.ingest import IngestParameters, ingest_documents
+from ocrflow.ocr_tasks import query
+from ocrflow.ocr_tasks.decode import DecodeLimits, decode_pages
+from ocrflow.ocr_tasks.errors import DocumentError
+from ocrflow.ocr_tasks.sources import s3_client
+from ocrflow.schemas.settings import OcrSettings
 from tests.conftest import REPO_ROOT
 from tests.hostile import HostileCase, hostile_corpus
 
@@ -87,9 +87,9 @@ def test_decoder_gives_each_hostile_file_a_clear_outcome(name: str) -> None:
 
 _MEASURE_BOMBS = """
 import json, sys
-from ocr_tasks.decode import DecodeLimits, decode_pages
-from ocr_tasks.errors import DocumentError
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.decode import DecodeLimits, decode_pages
+from ocrflow.ocr_tasks.errors import DocumentError
+from ocrflow.schemas.settings import OcrSettings
 from tests.hostile import hostile_corpus
 
 def status(field):

@@ -20,8 +20,8 @@ PEAK_RSS_LIMIT_MIB = 1.5 * 1024
 _READ_AND_REPORT_PEAK = """
 import sys
 from pathlib import Path
-from ocr_tasks.evaluation import peak_rss_mib
-from ocr_tasks.pipeline import OcrEngine
+from ocrflow.bench.evaluation import peak_rss_mib
+from ocrflow.ocr_tasks.pipeline import OcrEngine
 results = OcrEngine().read_paths([Path(p) for p in sys.argv[1:]])
 assert all(r.status == "done" and r.pages[0].lines for r in results), results
 print(peak_rss_mib())

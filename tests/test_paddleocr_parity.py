@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocr_tasks.decode import decode_pages
-from ocr_tasks.pipeline import OcrEngine
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.decode import decode_pages
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.schemas.settings import OcrSettings
 
 pytestmark = [pytest.mark.slow, pytest.mark.paddle]
 
@@ -48,7 +48,7 @@ def paddleocr_engine(tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("paddle", reason="needs the paddle extra")
     os.environ["PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK"] = "True"
     pytest.importorskip("paddleocr", reason="needs pip install paddleocr==3.7.0")
-    from ocr_tasks.bench.paddleocr_reference import paddleocr_pipeline
+    from ocrflow.bench.paddleocr_reference import paddleocr_pipeline
 
     settings = OcrSettings(model_set="ppocrv4", det_max_side=DET_MAX_SIDE)
     return paddleocr_pipeline(

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ocr_tasks.decode import DecodeLimits, decode_pages
-from ocr_tasks.pipeline import OcrEngine
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.decode import DecodeLimits, decode_pages
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.schemas.settings import OcrSettings
 
 LIMITS = DecodeLimits(max_page_pixels=10**8, max_pages=10, max_file_bytes=10**9, pdf_dpi=200)
 
@@ -45,7 +45,7 @@ def test_recognition_only(
 def test_recognition_latin_within_two_characters(
     engine: OcrEngine, reference: Path, expectations: dict[str, Any]
 ) -> None:
-    from ocr_tasks.evaluation import edit_distance
+    from ocrflow.bench.evaluation import edit_distance
 
     [reading] = engine.recognizer([image(reference / "latin.jpg")])
     expected = expectations["rec_only"]["latin.jpg"]

@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocr_tasks.decode import decode_pages
-from ocr_tasks.detect import detection_input
-from ocr_tasks.geometry import crop_quad
-from ocr_tasks.models import resolve_model_set
-from ocr_tasks.pipeline import OcrEngine
-from ocr_tasks.recognise import padded_width
-from ocr_tasks.runtimes import InferenceSession, ModelFile
-from ocr_tasks.runtimes.onnx import OnnxRuntime
-from ocr_tasks.textline import normalised_strip
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.decode import decode_pages
+from ocrflow.ocr_tasks.detect import detection_input
+from ocrflow.ocr_tasks.geometry import crop_quad
+from ocrflow.ocr_tasks.models import resolve_model_set
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.ocr_tasks.recognise import padded_width
+from ocrflow.ocr_tasks.runtimes import InferenceSession, ModelFile
+from ocrflow.ocr_tasks.runtimes.onnx import OnnxRuntime
+from ocrflow.ocr_tasks.textline import normalised_strip
+from ocrflow.schemas.settings import OcrSettings
 
 pytestmark = pytest.mark.paddle
 
@@ -48,7 +48,7 @@ def paddle_engine() -> OcrEngine:
 
 def _sessions(model: ModelFile) -> tuple[InferenceSession, InferenceSession]:
     pytest.importorskip("paddle", reason="runtime=paddle needs the paddle extra")
-    from ocr_tasks.runtimes.paddle import PaddleRuntime
+    from ocrflow.ocr_tasks.runtimes.paddle import PaddleRuntime
 
     return OnnxRuntime(SETTINGS).load(model), PaddleRuntime(SETTINGS).load(model)
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ocr_tasks.tasks import worker_engine
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.tasks import worker_engine
+from ocrflow.schemas.settings import OcrSettings
 from tests.databases import temporary_postgres_schema
 from tests.ingest_runs import (
     audit,

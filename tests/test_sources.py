@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr_tasks.sources import (
+from ocrflow.ocr_tasks.sources import (
     SourceLocation,
     VanishedDocumentError,
     fetch_document,

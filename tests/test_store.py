@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from ocr_tasks import query
-from ocr_tasks.confidence import drop_unconfident_lines
-from ocr_tasks.store import DocumentStore, database_engine
-from schemas.records import (
+from ocrflow.ocr_tasks import query
+from ocrflow.ocr_tasks.confidence import drop_unconfident_lines
+from ocrflow.ocr_tasks.store import DocumentStore, database_engine
+from ocrflow.schemas.records import (
     DocumentResult,
     FieldResult,
     LineRef,
@@ -20,7 +20,7 @@ from schemas.records import (
     PageResult,
     SourceObject,
 )
-from schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
+from ocrflow.schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
 
 
 def line(order: int, text: str, confidence: float = 0.95) -> LineResult:
@@ -123,7 +123,7 @@ def test_a_crash_mid_write_leaves_the_old_rows(
     store = DocumentStore(database_url, upgrade=False)
     store.save(receipt(etag="e1", total="9.00"))
 
-    import ocr_tasks.store as store_module
+    import ocrflow.ocr_tasks.store as store_module
 
     def crash(*_args: object) -> None:
         raise RuntimeError("power cut")
@@ -203,8 +203,8 @@ def test_confidence_filter_drops_and_counts() -> None:
 def test_threshold_precedence_run_then_type_then_setting() -> None:
     from typing import ClassVar
 
-    from ocr_tasks.extract import threshold_for
-    from schemas.doctypes import DocumentType, get_document_type
+    from ocrflow.ocr_tasks.extract import threshold_for
+    from ocrflow.schemas.doctypes import DocumentType, get_document_type
 
     class Strict(DocumentType):
         type_name: ClassVar[str] = "strict"

@@ -11,21 +11,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocr_tasks.decode import decode_pages
-from ocr_tasks.detect import detection_input
-from ocr_tasks.geometry import crop_quad
-from ocr_tasks.models import MODEL_SET_NAMES, resolve_model_set
-from ocr_tasks.pipeline import OcrEngine
-from ocr_tasks.recognise import padded_width
-from ocr_tasks.runtimes import ModelFile, load_runtime, load_session
-from ocr_tasks.runtimes.onnx import OnnxRuntime, OnnxSession
-from ocr_tasks.textline import normalised_strip
-from schemas.settings import OcrSettings
+from ocrflow.ocr_tasks.decode import decode_pages
+from ocrflow.ocr_tasks.detect import detection_input
+from ocrflow.ocr_tasks.geometry import crop_quad
+from ocrflow.ocr_tasks.models import MODEL_SET_NAMES, resolve_model_set
+from ocrflow.ocr_tasks.pipeline import OcrEngine
+from ocrflow.ocr_tasks.recognise import padded_width
+from ocrflow.ocr_tasks.runtimes import ModelFile, load_runtime, load_session
+from ocrflow.ocr_tasks.runtimes.onnx import OnnxRuntime, OnnxSession
+from ocrflow.ocr_tasks.textline import normalised_strip
+from ocrflow.schemas.settings import OcrSettings
 
 torch = pytest.importorskip("torch", reason="runtime=torch needs the torch extra")
 onnx = pytest.importorskip("onnx", reason="runtime=torch needs the torch extra")
 
-from ocr_tasks.runtimes.torch_runtime import TorchRuntime  # noqa: E402
+from ocrflow.ocr_tasks.runtimes.torch_runtime import TorchRuntime  # noqa: E402
 
 PAGES = ("tesseract/phototest.tif", "sroie/img/000.jpg")
 # Measured on SROIE 000, all four model sets: det map max |diff| 1.3e-4 (v6 tiny; others

@@ -1,0 +1,340 @@
+"""Deployments of the two flows, and starting ingest runs through the Prefect REST API.
+
+``ocrflow deploy`` registers ``ingest-documents`` (on the ``cpu`` process work pool) and
+``ocr-documents`` (on the ``gpu`` work pool) against the Prefect API in ``PREFECT_API_URL``,
+creating the pools when they are missing. The code is not copied anywhere: each deployment's
+pull step sets the working directory to the ocrflow checkout on the worker (``--code-dir``),
+which is how ``prefect.yaml`` at the repository root describes the same two deployments.
+
+``trigger_ingest`` starts an ``ingest-documents`` run with ``POST
+/api/deployments/{id}/create_flow_run`` after checking the parameters against
+``IngestParameters`` here: the server accepts a run with a parameter name the flow does not
+know, and the run only crashes later on the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from pydantic import ValidationError
+
+from ocrflow.flows.ingestion import IngestParameters
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INGEST_FLOW = "ingest-documents"
+OCR_FLOW = "ocr-documents"
+INGEST_ENTRYPOINT = "ocrflow/flows/ingest.py:ingest_documents"
+OCR_ENTRYPOINT = "ocrflow/flows/ingest.py:ocr_documents"
+EXAMPLE_CRON = "0 2 * * *"
+DEFAULT_SOURCE = "s3://ocrflow-inbox/scans/"
+TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+class ParameterError(ValueError):
+    """Run parameters that ``ingest-documents`` would refuse; nothing was sent to the API."""
+
+
+def refuse_unknown_names(parameters: dict[str, Any]) -> None:
+    """Raise ``ParameterError`` naming every key that is not a field of ``IngestParameters``."""
+    unknown = sorted(set(parameters) - set(IngestParameters.model_fields))
+    if unknown:
+        known = ", ".join(IngestParameters.model_fields)
+        raise ParameterError(f"unknown ingest parameter(s): {', '.join(unknown)} (known: {known})")
+
+
+def check_ingest_parameters(parameters: dict[str, Any]) -> IngestParameters:
+    """Validate ``parameters`` (the fields of ``IngestParameters``) and refuse unknown names."""
+    refuse_unknown_names(parameters)
+    try:
+        return IngestParameters.model_validate(parameters)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or 'parameters'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise ParameterError(f"invalid ingest parameters: {problems}") from error
+
+
+def _auth_headers() -> dict[str, str]:
+    """Credentials for a server that asks for them (Prefect Cloud key, or basic auth)."""
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api
+    if api.key is not None:
+        return {"Authorization": f"Bearer {api.key.get_secret_value()}"}
+    if api.auth_string is not None:
+        token = base64.b64encode(api.auth_string.get_secret_value().encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+    return {}
+
+
+def _api_client(api_url: str, timeout: float) -> httpx.Client:
+    return httpx.Client(
+        base_url=api_url.rstrip("/") + "/", headers=_auth_headers(), timeout=timeout
+    )
+
+
+RETRY_STATUSES = {429, 502, 503, 504}
+RETRIES = 5
+
+
+def api_request(client: httpx.Client, method: str, url: str, **options: Any) -> Any:
+    """One API call, tried again on the answers Prefect's own client retries (a busy server,
+    its database locked: 503; a proxy in between) and on timeouts and dropped connections.
+    Returns the decoded JSON answer. Only for requests that are safe to repeat: reads, and
+    creating a flow run with an idempotency key."""
+    for attempt in range(RETRIES + 1):
+        delay = 0.5 * 2**attempt
+        try:
+            response = client.request(method, url, **options)
+        except httpx.TransportError:
+            if attempt == RETRIES:
+                raise
+            time.sleep(delay)
+            continue
+        if response.status_code not in RETRY_STATUSES or attempt == RETRIES:
+            return _answer(response)
+        retry_after = response.headers.get("Retry-After", "")
+        time.sleep(min(float(retry_after) if retry_after.isdigit() else delay, 10.0))
+    raise AssertionError("unreachable")
+
+
+def _answer(response: httpx.Response) -> Any:
+    if response.is_error:
+        raise RuntimeError(
+            f"Prefect API {response.request.method} {response.request.url} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    return response.json()
+
+
+def trigger_ingest(
+    api_url: str,
+    deployment_name: str,
+    parameters: dict[str, Any],
+    *,
+    timeout: float = 30.0,
+) -> str:
+    """Start a run of the ``ingest-documents`` deployment ``deployment_name`` and return the
+    flow run's id.
+
+    ``api_url`` is the API root (``http://host:4200/api``); ``deployment_name`` is the
+    deployment's name, or ``flow-name/deployment-name``. ``parameters`` holds fields of
+    ``IngestParameters`` (``source``, ``document_type``, ...); the deployment's own defaults
+    fill the fields left out. Unknown names and invalid values raise ``ParameterError``
+    before any request is sent.
+    """
+    refuse_unknown_names(parameters)  # before any request
+    flow_name, _, name = deployment_name.rpartition("/")
+    flow_name = flow_name or INGEST_FLOW
+    with _api_client(api_url, timeout) as client:
+        deployment = api_request(client, "GET", f"deployments/name/{flow_name}/{name}")
+        defaults = (deployment.get("parameters") or {}).get("parameters") or {}
+        merged = {**defaults, **parameters}
+        model = check_ingest_parameters(merged)
+        body = {
+            "parameters": {"parameters": model.model_dump(mode="json", exclude_unset=True)},
+            # A retried POST whose first try did get through returns that run, not a second.
+            "idempotency_key": f"ocrflow-trigger-{uuid.uuid4()}",
+        }
+        url = f"deployments/{deployment['id']}/create_flow_run"
+        run = api_request(client, "POST", url, json=body)
+    return str(run["id"])
+
+
+def wait_for_flow_run(
+    api_url: str, flow_run_id: str, timeout: float = 600.0, poll: float = 1.0
+) -> dict[str, Any]:
+    """Poll ``/flow_runs/{id}`` until the run reaches a final state; return the run."""
+    deadline = time.monotonic() + timeout
+    with _api_client(api_url, 30.0) as client:
+        while True:
+            run: dict[str, Any] = api_request(client, "GET", f"flow_runs/{flow_run_id}")
+            if run.get("state_type") in TERMINAL_STATES:
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"flow run {flow_run_id} still {run.get('state_type')} after {timeout}s"
+                )
+            time.sleep(poll)
+
+
+def register_deployments(**options: Any) -> dict[str, str]:
+    """Create or update both deployments against the current Prefect API; return
+    ``{"flow/deployment": id}``. Takes the keyword arguments of :func:`aregister_deployments`.
+
+    The flows are loaded from this checkout; on the workers the pull step changes into
+    ``code_dir`` (the same checkout by default), where ``flows/ingest.py`` is found.
+    """
+    return asyncio.run(aregister_deployments(**options))
+
+
+async def aregister_deployments(
+    code_dir: Path | str = REPO_ROOT,
+    cpu_pool: str = "cpu",
+    gpu_pool: str = "gpu",
+    source: str = DEFAULT_SOURCE,
+    document_type: str | None = None,
+    schedule_active: bool = False,
+    create_pools: bool = True,
+) -> dict[str, str]:
+    """``register_deployments`` for callers already inside an event loop."""
+    from prefect import Flow
+    from prefect.runner.storage import LocalStorage
+    from prefect.schedules import Cron
+
+    if create_pools:
+        await ensure_work_pools([cpu_pool, gpu_pool])
+    here = LocalStorage(path=str(REPO_ROOT))
+    default_parameters = IngestParameters(source=source, document_type=document_type)
+    ingest_flow = await Flow.afrom_source(source=here, entrypoint=INGEST_ENTRYPOINT)
+    ingest = await ingest_flow.ato_deployment(
+        name=INGEST_FLOW,
+        work_pool_name=cpu_pool,
+        parameters={"parameters": default_parameters.model_dump(mode="json", exclude_unset=True)},
+        schedules=[Cron(EXAMPLE_CRON, timezone="UTC", active=schedule_active)],
+        description="List a source, skip what is stored unchanged, OCR the rest in chunks.",
+        tags=["ocrflow"],
+    )
+    ocr_flow = await Flow.afrom_source(source=here, entrypoint=OCR_ENTRYPOINT)
+    ocr = await ocr_flow.ato_deployment(
+        name=OCR_FLOW,
+        work_pool_name=gpu_pool,
+        parameters={},
+        description="OCR one chunk of listed documents and store the results (GPU workers).",
+        tags=["ocrflow", "gpu"],
+    )
+    ids: dict[str, str] = {}
+    for deployment in (ingest, ocr):
+        # Loaded from this checkout, run from the checkout on the worker.
+        deployment.storage = LocalStorage(path=str(code_dir))
+        ids[f"{deployment.flow_name}/{deployment.name}"] = str(await deployment.aapply())
+    return ids
+
+
+async def ensure_work_pools(names: list[str]) -> None:
+    """Create the named process work pools that do not exist yet (existing ones are kept)."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    async with get_client() as client:
+        for name in names:
+            try:
+                await client.read_work_pool(name)
+            except ObjectNotFound:
+                await client.create_work_pool(
+                    WorkPoolCreate(
+                        name=name,
+                        type="process",
+                        base_job_template=ProcessWorker.get_default_base_job_template(),
+                    )
+                )
+
+
+def deploy(
+    code_dir: Annotated[
+        Path,
+        typer.Option(help="The ocrflow checkout on the workers (the pull step changes into it)."),
+    ] = REPO_ROOT,
+    cpu_pool: Annotated[str, typer.Option(help="Work pool for ingest-documents.")] = "cpu",
+    gpu_pool: Annotated[str, typer.Option(help="Work pool for ocr-documents.")] = "gpu",
+    source: Annotated[
+        str, typer.Option(help="Default source of ingest-documents runs.")
+    ] = DEFAULT_SOURCE,
+    document_type: Annotated[
+        str | None, typer.Option("--type", help="Default document type of ingest runs.")
+    ] = None,
+    schedule_active: Annotated[
+        bool,
+        typer.Option(help=f"Turn on the example nightly schedule ({EXAMPLE_CRON} UTC)."),
+    ] = False,
+    create_pools: Annotated[
+        bool, typer.Option(help="Create the work pools (process type) if missing.")
+    ] = True,
+) -> None:
+    """Register the ingest-documents and ocr-documents deployments with the Prefect API
+    in PREFECT_API_URL."""
+    from prefect.settings import get_current_settings
+
+    if not get_current_settings().api.url:
+        typer.echo("PREFECT_API_URL is not set: point it at your Prefect server.", err=True)
+        raise typer.Exit(1)
+    ids = register_deployments(
+        code_dir=code_dir,
+        cpu_pool=cpu_pool,
+        gpu_pool=gpu_pool,
+        source=source,
+        document_type=document_type,
+        schedule_active=schedule_active,
+        create_pools=create_pools,
+    )
+    for name, deployment_id in ids.items():
+        typer.echo(f"{name}: {deployment_id}")
+
+
+def run_deployment(
+    source: Annotated[str | None, typer.Argument(help="s3://bucket/prefix or a folder.")] = None,
+    deployment: Annotated[
+        str, typer.Option(help="flow-name/deployment-name to run.")
+    ] = f"{INGEST_FLOW}/{INGEST_FLOW}",
+    document_type: Annotated[
+        str | None, typer.Option("--type", help="receipt, invoice, form, or pkg.module:Class.")
+    ] = None,
+    min_confidence: Annotated[float | None, typer.Option(help="Drop lines under this.")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Documents per OCR chunk.")] = None,
+    force: Annotated[
+        bool | None, typer.Option("--force/--no-force", help="Read unchanged documents again.")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Wait for the run to finish.")] = False,
+) -> None:
+    """Start an ingest-documents run on the workers through the Prefect API in
+    PREFECT_API_URL; the deployment's defaults fill what is not given."""
+    from prefect.settings import get_current_settings
+
+    api_url = get_current_settings().api.url
+    if not api_url:
+        typer.echo("PREFECT_API_URL is not set: point it at your Prefect server.", err=True)
+        raise typer.Exit(1)
+    given = {
+        "source": source,
+        "document_type": document_type,
+        "min_confidence": min_confidence,
+        "chunk_size": chunk_size,
+        "force": force,
+    }
+    parameters = {key: value for key, value in given.items() if value is not None}
+    try:
+        run_id = trigger_ingest(api_url, deployment, parameters)
+    except ParameterError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    typer.echo(f"flow run {run_id}")
+    if wait:
+        run = wait_for_flow_run(api_url, run_id)
+        typer.echo(f"flow run {run_id}: {run['state_type']}")
+        if run["state_type"] != "COMPLETED":
+            raise typer.Exit(1)
+
+
+__all__ = [
+    "ParameterError",
+    "api_request",
+    "aregister_deployments",
+    "check_ingest_parameters",
+    "deploy",
+    "ensure_work_pools",
+    "refuse_unknown_names",
+    "register_deployments",
+    "run_deployment",
+    "trigger_ingest",
+    "wait_for_flow_run",
+]

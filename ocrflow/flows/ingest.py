@@ -1,0 +1,23 @@
+"""Deployment entrypoints (``flows/ingest.py:ingest_documents`` and ``:ocr_documents``).
+
+Prefect loads an entrypoint file as a bare script, so anything defined in it belongs to a
+module no other process can import by name; background-task runs pickle the flow and its
+parameters, and a task worker must import them. The flows therefore live in
+:mod:`ocrflow.flows.ingestion` and this file only names them.
+"""
+
+from ocrflow.flows.ingestion import (
+    IngestParameters,
+    IngestSummary,
+    ingest_documents,
+    ocr_documents,
+    summary_markdown,
+)
+
+__all__ = [
+    "IngestParameters",
+    "IngestSummary",
+    "ingest_documents",
+    "ocr_documents",
+    "summary_markdown",
+]

@@ -1,0 +1,157 @@
+"""Where lines sit relative to each other, and where a label is in a line.
+
+Labels are matched on a folded form of the text: letters only and digits, case folded, with
+the digits OCR reads for letters (``T0TAL``, ``5UB``, ``l``/``1``/``I``) folded to one letter,
+so ``TOTAL:``, ``Total :`` and ``T0TAL`` all match ``total``. Labels of five folded characters
+or more also match with one edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ocrflow.bench.evaluation import edit_distance
+from ocrflow.schemas.records import LineResult, PageResult
+
+_FOLD = str.maketrans({"0": "o", "1": "i", "l": "i", "|": "i", "5": "s", "8": "b", "$": "s"})
+
+
+@dataclass(frozen=True)
+class Line:
+    """A recognised line with its page and axis-aligned box."""
+
+    page: int
+    line: LineResult
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def text(self) -> str:
+        return self.line.text
+
+    @property
+    def height(self) -> float:
+        return max(self.y1 - self.y0, 1.0)
+
+    @property
+    def width(self) -> float:
+        return max(self.x1 - self.x0, 1.0)
+
+
+def page_lines(pages: Iterable[PageResult]) -> list[Line]:
+    """Every line of every page, in page order, then top to bottom by rows, then left to right.
+
+    Rows are grouped here rather than taken from the engine's order: a line belongs to a row
+    when its centre is within 0.4 of the shorter height of the row's first line's centre,
+    which keeps tall, slightly overlapping lines (large print) on rows of their own.
+    """
+    lines: list[Line] = []
+    for page in pages:
+        boxed = [_boxed(page.number, line) for line in page.lines]
+        lines += _reading_order(boxed)
+    return lines
+
+
+def _boxed(page: int, line: LineResult) -> Line:
+    xs = [x for x, _ in line.polygon] or [0.0]
+    ys = [y for _, y in line.polygon] or [0.0]
+    return Line(page, line, min(xs), min(ys), max(xs), max(ys))
+
+
+def _centre(line: Line) -> float:
+    return (line.y0 + line.y1) / 2
+
+
+def _reading_order(lines: list[Line]) -> list[Line]:
+    rows: list[list[Line]] = []
+    for line in sorted(lines, key=_centre):
+        first = rows[-1][0] if rows else None
+        limit = 0.4 * min(first.height, line.height) if first else 0.0
+        if first is not None and abs(_centre(line) - _centre(first)) <= limit:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda item: item.x0)]
+
+
+def same_row(a: Line, b: Line) -> bool:
+    """Whether the two lines' vertical extents overlap by half the shorter height."""
+    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return a.page == b.page and overlap >= 0.5 * min(a.height, b.height)
+
+
+def right_of(label: Line, lines: Sequence[Line]) -> list[Line]:
+    """Lines on the label's row that start right of its middle, nearest first."""
+    middle = (label.x0 + label.x1) / 2
+    found = [
+        line for line in lines if line is not label and same_row(label, line) and line.x0 > middle
+    ]
+    return sorted(found, key=lambda line: line.x0)
+
+
+def below(label: Line, lines: Sequence[Line], max_gap: float = 2.5) -> list[Line]:
+    """Lines under the label that overlap it horizontally, within ``max_gap`` line heights."""
+    found = []
+    for line in lines:
+        gap = line.y0 - label.y1
+        if line.page != label.page or line is label or same_row(label, line):
+            continue
+        overlap = min(label.x1, line.x1) - max(label.x0, line.x0)
+        if -0.5 * label.height <= gap <= max_gap * label.height and overlap > 0:
+            found.append(line)
+    return sorted(found, key=lambda line: (line.y0, line.x0))
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each folded character, its index in ``text``."""
+    chars: list[str] = []
+    index: list[int] = []
+    for position, char in enumerate(text):
+        folded = char.lower().translate(_FOLD)
+        if folded.isalnum():
+            chars.append(folded)
+            index.append(position)
+    return "".join(chars), index
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    """A label found in a line: where it ends, and how many edits it took."""
+
+    end: int
+    edits: int
+
+
+def find_label(text: str, label: str, fuzzy: bool = True) -> LabelMatch | None:
+    """The label at a word start in the text (folded; one edit allowed for long labels)."""
+    target, _ = fold(label)
+    folded, index = fold(text)
+    if not target:
+        return None
+    allowed = 1 if fuzzy and len(target) >= 5 else 0
+    for start in range(len(folded)):
+        if start and not _word_start(text, index[start]):
+            continue
+        edits, length = _prefix_distance(folded[start:], target, allowed)
+        if edits <= allowed:
+            return LabelMatch(index[start + length - 1] + 1, edits)
+    return None
+
+
+def _word_start(text: str, position: int) -> bool:
+    return not text[position - 1].isalnum() or (
+        text[position - 1].islower() and text[position].isupper()
+    )
+
+
+def _prefix_distance(text: str, target: str, allowed: int) -> tuple[int, int]:
+    """The fewest edits from a prefix of ``text`` to ``target``, and that prefix's length."""
+    best = (allowed + 1, 0)
+    for length in range(max(len(target) - allowed, 1), min(len(target) + allowed, len(text)) + 1):
+        distance = edit_distance(text[:length], target)
+        if distance < best[0]:
+            best = (distance, length)
+    return best

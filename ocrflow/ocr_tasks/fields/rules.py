@@ -1,0 +1,227 @@
+"""Declared fields: find each field's value by its rule, parse it, judge it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ocrflow.ocr_tasks.fields.layout import Line, below, find_label, right_of
+from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
+from ocrflow.schemas.doctypes import FieldSpec
+from ocrflow.schemas.records import FieldResult, LineRef
+
+TOP_LINES = 8  # a ``top`` field is looked for among the page's first lines
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Text that may hold a field's value: the value when it parsed, and its lines."""
+
+    text: str
+    lines: tuple[Line, ...]
+    found: Found | None
+
+
+def extract_declared(specs: Sequence[FieldSpec], lines: Sequence[Line]) -> list[FieldResult]:
+    """One result per declared field (optional fields that are not found are left out)."""
+    results: dict[str, FieldResult] = {}
+    used: dict[str, tuple[Line, ...]] = {}
+    for spec in specs:
+        candidate = _find(spec, lines, used)
+        if candidate is not None:
+            used[spec.name] = candidate.lines
+            results[spec.name] = _to_result(spec, candidate)
+        elif spec.rule.required:
+            results[spec.name] = FieldResult(
+                name=spec.name, raw_text="", confidence=0.0, status="needs_review",
+                reason="not found",
+            )  # fmt: skip
+    return [results[spec.name] for spec in specs if spec.name in results]
+
+
+def _find(
+    spec: FieldSpec, lines: Sequence[Line], used: dict[str, tuple[Line, ...]]
+) -> Candidate | None:
+    rule = spec.rule
+    if rule.position == "top":
+        return _top(spec, lines)
+    if rule.position == "after":
+        return _after(spec, lines, used.get(rule.after or "", ()))
+    if rule.position == "anywhere":
+        return _anywhere(spec, lines)
+    found = _labelled(spec, lines)
+    if found is None and rule.fallback_anywhere:
+        return _anywhere(spec, lines)
+    return found
+
+
+def _to_result(spec: FieldSpec, candidate: Candidate) -> FieldResult:
+    refs = [LineRef(page=line.page, order=line.line.order) for line in candidate.lines]
+    confidence = min((line.line.confidence for line in candidate.lines), default=0.0)
+    common = {"name": spec.name, "confidence": confidence, "lines": refs}
+    if candidate.found is None:
+        reason = f"no {spec.kind} value in {candidate.text!r}"
+        return FieldResult(raw_text=candidate.text, status="needs_review", reason=reason, **common)
+    problem = check_value(candidate.found.value, spec.rule)
+    if problem is not None:
+        return FieldResult(
+            raw_text=candidate.found.raw, status="needs_review", reason=problem, **common
+        )
+    return FieldResult(raw_text=candidate.found.raw, value=candidate.found.value, **common)
+
+
+# --- labelled fields --------------------------------------------------------------------
+
+
+def _labelled(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
+    """The value beside each label line; ``ranked`` and ``pick`` choose among them."""
+    candidates: list[tuple[int, Candidate]] = []
+    for line in lines:
+        label = _label_end(spec, line.text)
+        if label is not None and (found := _beside(spec, line, label[0], lines)) is not None:
+            candidates.append((label[1] if spec.rule.ranked else 0, found))
+    parsed = [(rank, c) for rank, c in candidates if c.found is not None]
+    if not parsed:
+        return candidates[0][1] if candidates else None
+    best_rank = min(rank for rank, _ in parsed)
+    best = [c for rank, c in parsed if rank == best_rank]
+    if spec.rule.pick == "last":
+        return best[-1]
+    if spec.rule.pick == "largest" and spec.kind in ("amount", "int"):
+        return max(best, key=_numeric)
+    return best[0]
+
+
+def _numeric(candidate: Candidate) -> Decimal:
+    value = candidate.found.value if candidate.found else 0
+    return Decimal(value) if isinstance(value, (int, Decimal)) else Decimal(0)
+
+
+def _label_end(spec: FieldSpec, text: str) -> tuple[int, int] | None:
+    """Where the best-fitting label ends in the text and its index in the rule's labels, or
+    None (also when the line matches an excluded label)."""
+    if any(find_label(text, word, fuzzy=False) for word in spec.rule.exclude):
+        return None
+    best: tuple[int, int, int, int] | None = None  # edits, -label length, end, index
+    for index, label in enumerate(spec.rule.labels):
+        match = find_label(text, label)
+        if match is not None:
+            key = (match.edits, -len(label), match.end, index)
+            best = key if best is None or key < best else best
+    return (best[2], best[3]) if best else None
+
+
+def _beside(spec: FieldSpec, label: Line, end: int, lines: Sequence[Line]) -> Candidate | None:
+    """The first text right of (or below) the label that holds a value; for amounts, one
+    with decimals first (``Total Incl. 6% GST   RM 15.00``)."""
+    rest = label.text[end:].strip(" :;.-=|#")
+    options: list[Candidate] = []
+    if rest:
+        options.append(_candidate(spec, rest, (label,)))
+    if spec.rule.position in ("right", "right_or_below"):
+        options += [_candidate(spec, line.text, (line,)) for line in right_of(label, lines)]
+    if spec.rule.position in ("below", "right_or_below"):
+        options += [_candidate(spec, line.text, (line,)) for line in below(label, lines)[:2]]
+    parsed = [option for option in options if option.found is not None]
+    if spec.kind == "amount":
+        parsed.sort(key=lambda option: not _has_cents(option))
+    chosen = parsed or options
+    return chosen[0] if chosen else None
+
+
+def _has_cents(candidate: Candidate) -> bool:
+    return candidate.found is not None and re.search(r"[.,]\d\d?$", candidate.found.raw) is not None
+
+
+def _candidate(spec: FieldSpec, text: str, lines: tuple[Line, ...]) -> Candidate:
+    return Candidate(text, lines, find_value(spec.kind, text, spec.rule))
+
+
+# --- position rules ---------------------------------------------------------------------
+
+
+def _anywhere(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
+    for line in lines:
+        candidate = _candidate(spec, line.text, (line,))
+        if candidate.found is not None:
+            return candidate
+    return None
+
+
+def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
+    """A name near the top: the first line matching the pattern (with the lines it runs
+    over), else the first line that reads as a name."""
+    first_page = [line for line in lines if line.page == lines[0].page] if lines else []
+    top = first_page[:TOP_LINES]
+    pattern = re.compile(spec.rule.pattern, re.IGNORECASE) if spec.rule.pattern else None
+    start = next(
+        (
+            i
+            for i, line in enumerate(top)
+            if pattern and pattern.search(line.text) and _name_like(_removed(spec, line.text))
+        ),
+        None,
+    )
+    if start is None:
+        start = next((i for i, line in enumerate(top) if _name_like(line.text)), None)
+    if start is None:
+        return None
+    block = name_block(first_page, start, pattern)
+    text = _removed(spec, " ".join(line.text.strip() for line in block))
+    return Candidate(text, tuple(block), Found(text, text))
+
+
+def _removed(spec: FieldSpec, text: str) -> str:
+    """The text without what the rule's ``remove`` pattern matches."""
+    if spec.rule.remove:
+        text = re.sub(spec.rule.remove, "", text, flags=re.IGNORECASE)
+    return text.strip()
+
+
+def name_block(lines: Sequence[Line], start: int, pattern: re.Pattern[str] | None) -> list[Line]:
+    """The line at ``start`` with the lines a name runs over: the line before when this one
+    starts with the name's suffix (``ENTERPRISE (SETIA``), the next while the name is left
+    open (a trailing ``&``, an unclosed bracket) or the next starts with the suffix."""
+    first = last = start
+    match = pattern.search(lines[start].text) if pattern else None
+    if match and match.start() <= 1 and start > 0 and _name_like(lines[start - 1].text):
+        first = start - 1
+    while last + 1 < len(lines) and last - first < 2:
+        text, following = lines[last].text.rstrip(), lines[last + 1].text
+        joined = " ".join(line.text for line in lines[first : last + 1])
+        suffix = pattern.match(following.strip()) if pattern else None
+        still_open = text.endswith(("&", "-", ",")) or joined.count("(") > joined.count(")")
+        if (still_open or suffix) and _name_like(following):
+            last += 1
+        else:
+            break
+    return list(lines[first : last + 1])
+
+
+def _name_like(text: str) -> bool:
+    """Enough letters, few digits, not all lower case (a handwritten note reads lower)."""
+    letters = sum(char.isalpha() for char in text)
+    digits = sum(char.isdigit() for char in text)
+    return letters >= 3 and digits <= 0.2 * letters and not text.islower()
+
+
+def _after(spec: FieldSpec, lines: Sequence[Line], anchor: tuple[Line, ...]) -> Candidate | None:
+    """The block of lines after the anchor field's lines, up to a stop line."""
+    if not anchor:
+        return None
+    rule = spec.rule
+    start = max(lines.index(line) for line in anchor) + 1
+    block: list[Line] = []
+    for line in lines[start:]:
+        stop = rule.stop is not None and re.search(rule.stop, line.text) is not None
+        if len(block) >= rule.max_lines or (stop and block):
+            break
+        if stop or (rule.skip and re.search(rule.skip, line.text)):
+            continue
+        block.append(line)
+    if not block:
+        return None
+    text = " ".join(line.text.strip() for line in block)
+    return Candidate(text, tuple(block), Found(text, text))

@@ -1,0 +1,279 @@
+"""Store stage: documents with their pages, lines and fields, idempotently, in one transaction.
+
+A document is keyed by its source URI. Storing it again (same or new ETag) replaces its
+pages, lines and fields in the same transaction as the document row's upsert, so readers see
+the old rows or the new ones, never a mix; two writers of one document serialise on that row.
+A transaction cut by a lost connection (a restarted or failed-over server, a killed backend)
+is run again on a new connection: it is idempotent, so a commit whose answer was lost is
+simply rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from importlib.resources import files
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+
+from ocrflow.schemas.records import DocumentResult, FieldResult
+from ocrflow.schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
+
+# SQLite writers wait for each other rather than fail at once.
+_SQLITE_BUSY_SECONDS = 60
+# A transaction cut by a lost connection is tried this many times in all, waiting
+# 0.2, 0.4, 0.8 ... s between tries (about 6 s in all: a server restart or fail-over).
+_TRANSACTION_ATTEMPTS = 6
+_RETRY_FIRST_WAIT_SECONDS = 0.2
+# PostgreSQL answers worth a new try: serialization failure, deadlock (the other writer won).
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+# Held by whoever migrates a PostgreSQL database, so that two workers starting at once on a
+# fresh database do not both create the tables (the second then finds them at head).
+_MIGRATION_LOCK_KEY = 0x6F637266_6C6F77  # "ocrflow"
+
+logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+@functools.cache
+def database_engine(url: str) -> Engine:
+    """One engine (connection pool) per URL and process."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_SECONDS})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def upgrade_database(url: str) -> None:
+    """Apply every Alembic migration not yet applied (``ocrflow db upgrade``)."""
+    config = Config()
+    config.set_main_option("script_location", str(files("ocrflow.schemas") / "migrations"))
+    with database_engine(url).begin() as connection:
+        _lock_for_migration(connection)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """One migrator at a time, until its transaction ends; the others wait, then find the
+    schema at head. SQLite's DDL does not open a transaction by itself, so take its write
+    lock first."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _worth_retrying(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return error.connection_invalidated or sqlstate in _RETRYABLE_SQLSTATES
+
+
+def _retrying(work: Callable[[], _T]) -> _T:
+    """Run ``work`` (one whole transaction) again after a lost connection or a lost race."""
+    for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt == _TRANSACTION_ATTEMPTS or not _worth_retrying(error):
+                raise
+            wait = _RETRY_FIRST_WAIT_SECONDS * 2 ** (attempt - 1)
+            logger.warning("database transaction cut (%s); retrying in %.1f s", error.orig, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+class DocumentStore:
+    def __init__(self, url: str, upgrade: bool = True) -> None:
+        self.url = url
+        self._engine = database_engine(url)
+        if upgrade:
+            upgrade_database(url)
+
+    def save(self, document: DocumentResult) -> int:
+        """Insert or replace one document and everything read from it; returns its id."""
+        return _retrying(lambda: self._save_once(document))
+
+    def _save_once(self, document: DocumentResult) -> int:
+        with self._engine.begin() as connection:
+            document_id = self._upsert_document(connection, document)
+            for table in (LineRow, FieldRow, PageRow):
+                connection.execute(delete(table).where(table.document_id == document_id))
+            _insert_children(connection, document_id, document)
+        return document_id
+
+    def stored_etags(self, uris: Sequence[str]) -> dict[str, str | None]:
+        """ETag of each URI already stored as read (failed documents are read again)."""
+        return _retrying(lambda: self._stored_etags_once(uris))
+
+    def _stored_etags_once(self, uris: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        with self._engine.connect() as connection:
+            for chunk in _chunks(list(uris), 500):
+                query = select(DocumentRow.source_uri, DocumentRow.etag).where(
+                    DocumentRow.source_uri.in_(chunk), DocumentRow.status == "done"
+                )
+                found.update({uri: etag for uri, etag in connection.execute(query)})
+        return found
+
+    def outcome(self, uris: Sequence[str]) -> dict[str, Any]:
+        """What is stored for these documents: done, failed (with reasons), pages, lines kept
+        and dropped, fields needing review. Chunks read on other workers are summed from here."""
+        return _retrying(lambda: self._outcome_once(uris))
+
+    def _outcome_once(self, uris: Sequence[str]) -> dict[str, Any]:
+        totals: dict[str, Any] = {
+            "done": 0,
+            "failed": [],
+            "pages": 0,
+            "lines_kept": 0,
+            "lines_dropped": 0,
+            "fields_needing_review": 0,
+        }
+        with self._engine.connect() as connection:
+            for chunk in _chunks(list(uris), 500):
+                rows = connection.execute(
+                    select(
+                        DocumentRow.id,
+                        DocumentRow.source_uri,
+                        DocumentRow.status,
+                        DocumentRow.error,
+                    ).where(DocumentRow.source_uri.in_(chunk))
+                ).all()
+                ids = [row.id for row in rows]
+                totals["done"] += sum(row.status == "done" for row in rows)
+                totals["failed"] += [
+                    (r.source_uri, r.error or "") for r in rows if r.status != "done"
+                ]
+                pages = connection.execute(
+                    select(
+                        func.count(),
+                        func.coalesce(func.sum(PageRow.lines_kept), 0),
+                        func.coalesce(func.sum(PageRow.lines_dropped), 0),
+                    ).where(PageRow.document_id.in_(ids))
+                ).one()
+                totals["pages"] += pages[0]
+                totals["lines_kept"] += int(pages[1])
+                totals["lines_dropped"] += int(pages[2])
+                totals["fields_needing_review"] += connection.execute(
+                    select(func.count())
+                    .select_from(FieldRow)
+                    .where(FieldRow.document_id.in_(ids), FieldRow.status == "needs_review")
+                ).scalar_one()
+        return totals
+
+    def _upsert_document(self, connection: Connection, document: DocumentResult) -> int:
+        values = _document_values(document)
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(DocumentRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[DocumentRow.source_uri],
+            set_={k: v for k, v in values.items() if k != "source_uri"},
+        ).returning(DocumentRow.id)
+        document_id: int = connection.execute(statement).scalar_one()
+        return document_id
+
+
+def _document_values(document: DocumentResult) -> dict[str, Any]:
+    origin = document.origin
+    return {
+        "source_uri": origin.uri if origin else document.source,
+        "bucket": origin.bucket if origin else None,
+        "key": origin.key if origin else None,
+        "etag": origin.etag if origin else None,
+        "version_id": origin.version_id if origin else None,
+        "size": origin.size if origin else None,
+        "content_type": origin.content_type if origin else None,
+        "page_count": len(document.pages),
+        "document_type": document.document_type,
+        "status": document.status,
+        "error_kind": document.error_kind,
+        "error": document.error,
+        "model_set": document.model_set,
+        "runtime": document.runtime,
+        "ocrflow_version": document.ocrflow_version,
+        "seconds": document.seconds,
+        "stored_at": datetime.datetime.now(datetime.UTC),
+    }
+
+
+def _insert_children(connection: Connection, document_id: int, document: DocumentResult) -> None:
+    pages = [
+        {
+            "document_id": document_id,
+            "number": page.number,
+            "width": page.width,
+            "height": page.height,
+            "orientation": page.orientation,
+            "lines_kept": len(page.lines),
+            "lines_dropped": page.lines_dropped,
+        }
+        for page in document.pages
+    ]
+    lines = [
+        {
+            "document_id": document_id,
+            "page": page.number,
+            "line_order": line.order,
+            "text": line.text,
+            "confidence": line.confidence,
+            "polygon": [list(point) for point in line.polygon],
+            "angle": line.angle,
+        }
+        for page in document.pages
+        for line in page.lines
+    ]
+    fields = [_field_values(document_id, document.document_type or "", f) for f in document.fields]
+    for table, rows in ((PageRow, pages), (LineRow, lines), (FieldRow, fields)):
+        if rows:
+            connection.execute(insert(table), rows)
+
+
+def _field_values(document_id: int, document_type: str, field: FieldResult) -> dict[str, Any]:
+    value = field.value
+    is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+    return {
+        "document_id": document_id,
+        "document_type": document_type,
+        "name": field.name,
+        "raw_text": field.raw_text,
+        "value_text": None if value is None else str(value),
+        "value_number": Decimal(value) if is_number else None,  # type: ignore[arg-type]
+        "value_date": value if isinstance(value, datetime.date) else None,
+        "confidence": field.confidence,
+        "status": field.status,
+        "reason": field.reason,
+        "source_lines": [ref.model_dump() for ref in field.lines],
+    }
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,336 @@
+"""Document types: which fields a kind of document has, how to find them, what type they are.
+
+A document type is a pydantic model whose fields are annotated with a :class:`FieldRule`; the
+annotation gives the value's type (``str``, ``int``, ``Decimal`` amounts, ``datetime.date``,
+:data:`Phone`), the rule says where on the page the value is::
+
+    from decimal import Decimal
+    from typing import Annotated, ClassVar
+
+    from ocrflow.schemas.doctypes import DocumentType, FieldRule
+
+    class Delivery(DocumentType):
+        type_name: ClassVar[str] = "delivery"
+        note_no: Annotated[str | None, FieldRule(labels=("Delivery Note No", "DN No"))] = None
+        weight: Annotated[Decimal | None, FieldRule(labels=("Net Wt",), position="below")] = None
+
+A type outside ocrflow is found by dotted path (``package.module:Delivery``) or registered
+under a name by an entry point in the group ``ocrflow.document_types``::
+
+    [project.entry-points."ocrflow.document_types"]
+    delivery = "package.module:Delivery"
+
+The extractor (``ocrflow.ocr_tasks.fields.extract_fields``) reads the rules; the model itself can
+hold the extracted values (``Delivery(**values)``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import types
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib.metadata import entry_points
+from typing import Annotated, ClassVar, Literal, NewType
+
+from pydantic import BaseModel, ConfigDict
+
+ENTRY_POINT_GROUP = "ocrflow.document_types"
+
+Phone = NewType("Phone", str)
+"""A phone number: kept as its digits (and a leading ``+``)."""
+
+Position = Literal["right", "below", "right_or_below", "top", "after", "anywhere"]
+ValueKind = Literal["str", "int", "amount", "date", "phone"]
+Pick = Literal["first", "last", "largest"]
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """How to find one field on a page.
+
+    ``position`` says where the value sits:
+
+    * ``right``: after the label on the same line, or in the nearest line to its right on the
+      same row; ``below``: in the lines under the label; ``right_or_below``: right, then below.
+    * ``top``: a line near the top of the page (the issuer's name); ``pattern`` picks it when
+      given, otherwise the first line with enough letters.
+    * ``after``: the block of lines following the field named by ``after``, which must be
+      declared earlier (an address under the company name): up to ``max_lines`` lines, lines
+      matching ``skip`` (and ``stop`` lines before the block starts) left out, ending before
+      a line matching ``stop``.
+    * ``anywhere``: the first line, in reading order, holding a value (``pattern`` or a value
+      that parses as the field's type).
+
+    ``labels`` are matched ignoring case, spaces, punctuation and the usual OCR confusions
+    (``T0TAL``, ``Total :``); a line that matches one of ``exclude`` is never a label. When no
+    label is found and ``fallback_anywhere`` is set, the field is looked for ``anywhere``.
+    ``pick`` chooses among several labelled candidates: the first or last in reading order,
+    or the largest value (amounts); with ``ranked``, a candidate found by an earlier label
+    wins over one found by a later label, and ``pick`` chooses among equals. ``remove`` is a
+    pattern cut out of the value's text (a registration number after a name). ``aliases``
+    maps raw values to canonical ones (``$`` → ``USD``). Values outside
+    ``min_year``..``max_year`` (dates) or below ``minimum`` (amounts and ints) are kept for
+    review.
+    """
+
+    labels: tuple[str, ...] = ()
+    pattern: str | None = None
+    position: Position = "right_or_below"
+    exclude: tuple[str, ...] = ()
+    stop: str | None = None
+    skip: str | None = None
+    after: str | None = None
+    max_lines: int = 3
+    fallback_anywhere: bool = False
+    pick: Pick = "first"
+    required: bool = True
+    day_first: bool = True
+    min_year: int = 1950
+    max_year: int = 2100
+    minimum: Decimal | None = Decimal(0)
+    remove: str | None = None
+    ranked: bool = False
+    aliases: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A declared field as the extractor sees it: its name, rule and value kind."""
+
+    name: str
+    rule: FieldRule
+    kind: ValueKind
+
+
+class DocumentType(BaseModel):
+    """Base of every document type; subclasses declare fields annotated with a FieldRule.
+
+    ``generic_pairs`` types (``form``) declare no fields: every label → value pair on the page
+    is returned, named after its label.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    type_name: ClassVar[str] = ""
+    generic_pairs: ClassVar[bool] = False
+    # Lines under this confidence are dropped for this type; None: the setting decides.
+    min_confidence: ClassVar[float | None] = None
+
+    @classmethod
+    def field_specs(cls) -> list[FieldSpec]:
+        specs: list[FieldSpec] = []
+        for name, info in cls.model_fields.items():
+            rules = [m for m in info.metadata if isinstance(m, FieldRule)]
+            if rules:
+                specs.append(FieldSpec(name, rules[0], value_kind(info.annotation)))
+        return specs
+
+
+def value_kind(annotation: object) -> ValueKind:
+    """The value kind of a field annotation (``X | None`` is ``X``)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = inner[0] if len(inner) == 1 else str
+    if annotation is Phone:
+        return "phone"
+    if annotation is datetime.date:
+        return "date"
+    if annotation is Decimal or annotation is float:
+        return "amount"
+    if annotation is int:
+        return "int"
+    if annotation is str:
+        return "str"
+    raise TypeError(f"unsupported field type {annotation!r}: use str, int, Decimal, date, Phone")
+
+
+# --- built-in types ---------------------------------------------------------------------
+
+_COMPANY = (
+    r"\b(SDN\.?\s*BHD|BHD|BERHAD|S/B|ENTERPRISE|TRADING|RESTAURANT|RESTORAN|SUPERMARKET|"
+    r"HARDWARE|STATIONERY|MARKETING|SERVICES?|CAFE|BAKERY|KEDAI|PERNIAGAAN|LIMITED|LTD|INC|"
+    r"LLC|GMBH|CORP(ORATION)?|COMPANY|CO\.)(?!\w)(?!\s*(REG|NO\b|NO\.))"
+)
+_REGISTRATION_NO = r"\(?\b[A-Z]{0,4}\d{4,}-?[A-Z]\b\)?"
+_ADDRESS_STOP = (
+    r"(?i)\b(TEL|TELEPHONE|PHONE|H/P|FAX|TAX|TAX\s*INVOICE|INVOICE|RECEIPT|DATE|CASHIER|"
+    r"TABLE|DOC|DOCUMENT|BILL|EMAIL|E-MAIL|WWW|HTTP|OPEN|STAFF|MEMBER|SST)\b|\bGST|CARE\s*LINE"
+    r"|@\w|\b[TF]\s*:\s*\d|\b(0?[1-9]|[12]\d|3[01])[/-](0?[1-9]|1[0-2])[/-]\d{2,4}\b"
+    r"|^\W*\d{2,4}[\s-]*\d{3,4}[\s-]*\d{3,4}\W*$"
+)
+_ADDRESS_SKIP = (
+    r"(?i)^\s*\(.*\d.*\)\s*$|^\s*[A-Z]{0,4}\d{5,}-[A-Z0-9]+\s*$"
+    rf"|^.{{0,24}}{_REGISTRATION_NO}\s*$"
+    r"|^\W*(CO\.?\s*(REG|NO)|COMPANY\s*(REG|NO)|ROC|BR\s*NO|REG\.?\s*NO)"
+    r"|\b\d{1,2}\s*(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\s*\d{2,4}\b"
+)
+_TOTAL_EXCLUDE = (
+    "subtotal",
+    "sub total",
+    "total qty",
+    "total quantity",
+    "total item",
+    "total items",
+    "total gst",
+    "total tax",
+    "total discount",
+    "total saving",
+    "total savings",
+    "total excl",
+    "total exclusive",
+    "total excluding",
+    "total sales (excluding",
+    "total amount (excluding",
+    "before",
+    "total sr",
+    "total zr",
+)
+
+
+class Receipt(DocumentType):
+    """A till receipt: who issued it, where, when, and the amount paid."""
+
+    type_name: ClassVar[str] = "receipt"
+
+    company: Annotated[
+        str | None,
+        FieldRule(position="top", pattern=_COMPANY, remove=rf"\s*{_REGISTRATION_NO}\s*$"),
+    ] = None
+    address: Annotated[
+        str | None,
+        FieldRule(
+            position="after", after="company", stop=_ADDRESS_STOP, skip=_ADDRESS_SKIP, max_lines=5
+        ),
+    ] = None
+    date: Annotated[
+        datetime.date | None,
+        FieldRule(labels=("date", "tarikh", "dated"), fallback_anywhere=True),
+    ] = None
+    total: Annotated[
+        Decimal | None,
+        FieldRule(
+            labels=(
+                "total rounded",
+                "rounded total",
+                "total amt rounded",
+                "grand total",
+                "nett total",
+                "net total",
+                "total payable",
+                "amount due",
+                "total incl",
+                "total inclusive",
+                "total amount",
+                "total amt",
+                "total",
+                "jumlah",
+            ),
+            ranked=True,
+            exclude=_TOTAL_EXCLUDE,
+            position="right",
+            pick="largest",
+        ),
+    ] = None
+
+
+class Invoice(DocumentType):
+    """An invoice: its number, dates, issuer, amount and currency."""
+
+    type_name: ClassVar[str] = "invoice"
+
+    number: Annotated[
+        str | None,
+        FieldRule(
+            labels=("invoice no", "invoice number", "invoice #", "invoice", "inv no", "bill no"),
+            pattern=r"[A-Z0-9][A-Z0-9/_\-]*\d[A-Z0-9/_\-]*",
+            exclude=("invoice date", "invoice to"),
+        ),
+    ] = None
+    date: Annotated[
+        datetime.date | None,
+        FieldRule(
+            labels=("invoice date", "date of issue", "issue date", "date"),
+            exclude=("due date",),
+            fallback_anywhere=True,
+        ),
+    ] = None
+    due_date: Annotated[
+        datetime.date | None,
+        FieldRule(labels=("due date", "payment due", "due"), required=False),
+    ] = None
+    vendor: Annotated[str | None, FieldRule(position="top", pattern=_COMPANY)] = None
+    total: Annotated[
+        Decimal | None,
+        FieldRule(
+            labels=("total", "grand total", "amount due", "balance due", "total due"),
+            exclude=("subtotal", "sub total", "total tax", "total vat", "total excl"),
+            position="right",
+            pick="largest",
+        ),
+    ] = None
+    currency: Annotated[
+        str | None,
+        FieldRule(
+            position="anywhere",
+            pattern=r"(?<![A-Z])(USD|EUR|GBP|MYR|SGD|AUD|CAD|CHF|JPY|CNY|INR|RM)(?![A-Z])|[$€£¥]",
+            aliases={"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "RM": "MYR"},
+            required=False,
+        ),
+    ] = None
+
+
+class Form(DocumentType):
+    """Any form: every ``label → value`` pair on the page (value right of or below its label)."""
+
+    type_name: ClassVar[str] = "form"
+    generic_pairs: ClassVar[bool] = True
+
+
+BUILT_IN: dict[str, type[DocumentType]] = {t.type_name: t for t in (Receipt, Invoice, Form)}
+
+
+# --- the registry -----------------------------------------------------------------------
+
+
+class UnknownDocumentTypeError(LookupError):
+    """No built-in, entry point or importable dotted path of that name."""
+
+
+def document_type_names() -> list[str]:
+    """Built-in names and those registered by entry point, sorted."""
+    names = set(BUILT_IN) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(names)
+
+
+def get_document_type(name: str) -> type[DocumentType]:
+    """A document type by name (built-in or entry point) or dotted path ``pkg.mod:Class``."""
+    if ":" in name:
+        return _checked(_import_dotted(name), name)
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        return _checked(ep.load(), name)
+    known = ", ".join(document_type_names())
+    raise UnknownDocumentTypeError(
+        f"unknown document type {name!r} (known: {known}; or pkg.mod:Class)"
+    )
+
+
+def _import_dotted(path: str) -> object:
+    module_name, _, attribute = path.partition(":")
+    try:
+        target: object = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as error:
+        raise UnknownDocumentTypeError(f"cannot load document type {path!r}: {error}") from error
+    return target
+
+
+def _checked(candidate: object, name: str) -> type[DocumentType]:
+    if isinstance(candidate, type) and issubclass(candidate, DocumentType):
+        return candidate
+    raise UnknownDocumentTypeError(f"{name!r} is {candidate!r}, not a DocumentType subclass")
