@@ -15,7 +15,7 @@ os.environ["PREFECT_WORKER_QUERY_SECONDS"] = "1"
 import pytest
 
 from ocrflow.ocr_tasks.pipeline import OcrEngine
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import OcrSettings, settings_with
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("OCRFLOW_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -37,7 +37,7 @@ def engine() -> OcrEngine:
 
 @pytest.fixture(scope="session")
 def engine_v4() -> OcrEngine:
-    return OcrEngine(OcrSettings(model_set="ppocrv4"))
+    return OcrEngine(settings_with({"models.set": "ppocrv4"}))
 
 
 # Storage fixtures (database_url runs each test on SQLite and PostgreSQL).

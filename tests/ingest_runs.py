@@ -37,7 +37,7 @@ from ocrflow.ocr_tasks.sources import s3_client
 from ocrflow.ocr_tasks.store import database_engine
 from ocrflow.schemas.doctypes import get_document_type
 from ocrflow.schemas.records import SourceObject
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 from ocrflow.schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
 from tests.s3server import free_port
 
@@ -167,12 +167,16 @@ class Reading:
 
 def expected_readings(documents: Mapping[str, bytes]) -> dict[str, Reading]:
     """Read each distinct image once with the ingest processes' engine settings."""
-    settings = OcrSettings(
-        model_set=ENGINE_ENV["OCRFLOW_MODEL_SET"], page_orientation=False, threads=1
+    settings = settings_with(
+        {
+            "models.set": ENGINE_ENV["OCRFLOW_MODEL_SET"],
+            "orientation.page": False,
+            "engine.threads": 1,
+        }
     )
     engine = OcrEngine(settings)
     document_type = get_document_type(DOCUMENT_TYPE)
-    threshold = threshold_for(document_type, None, settings.min_confidence)
+    threshold = threshold_for(document_type, None, settings.records.min_confidence)
     distinct = list(dict.fromkeys(documents.values()))
     results = engine.read(DocumentInput(f"image-{n}", data) for n, data in enumerate(distinct))
     by_bytes: dict[bytes, Reading] = {}

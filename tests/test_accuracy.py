@@ -35,7 +35,7 @@ from ocrflow.bench.evaluation import (
 )
 from ocrflow.ocr_tasks.pipeline import OcrEngine
 from ocrflow.schemas.records import LineResult
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 
 # --- the scoring functions ----------------------------------------------------------------
 
@@ -242,9 +242,9 @@ def by_policy(shared_data: Path, engine: OcrEngine) -> dict[str, SetResult]:
     """The same pages read with each line-orientation policy (verify is the default)."""
     samples = _orientation_samples(shared_data)
     engines = {
-        "off": OcrEngine(OcrSettings(line_orientation="off")),
+        "off": OcrEngine(settings_with({"orientation.line": "off"})),
         "verify": engine,
-        "trust": OcrEngine(OcrSettings(line_orientation="trust")),
+        "trust": OcrEngine(settings_with({"orientation.line": "trust"})),
     }
     results = {name: evaluate(e, name, samples, warm_up=False) for name, e in engines.items()}
     for result in results.values():

@@ -13,7 +13,7 @@ import pytest
 from ocrflow.ocr_tasks.lanes import Lanes, available_cores, lane_count
 from ocrflow.ocr_tasks.pipeline import OcrEngine
 from ocrflow.schemas.records import DocumentResult, LineResult
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 
 
 def test_a_files_text_does_not_depend_on_its_neighbours(
@@ -34,7 +34,7 @@ def test_lanes_read_what_one_lane_reads(engine: OcrEngine, shared_data: Path) ->
         shared_data / "funsd" / "training_data" / "images" / "0000971160.png",
         shared_data / "sroie" / "img" / "004.jpg",
     ]
-    one_lane = OcrEngine(OcrSettings(lanes=1, threads=1))
+    one_lane = OcrEngine(settings_with({"engine.lanes": 1, "engine.threads": 1}))
     assert engine.lanes.count == 2 or available_cores() < 2
     serial, parallel = one_lane.read_paths(files), engine.read_paths(files)
     one_lane.close()
@@ -68,9 +68,9 @@ def test_a_failed_file_among_pages_in_flight_fails_alone(
 
 
 def test_lane_count() -> None:
-    assert lane_count(OcrSettings(lanes=0), concurrent_runs=True) == available_cores()
-    assert lane_count(OcrSettings(lanes=3), concurrent_runs=True) == 3
-    assert lane_count(OcrSettings(lanes=3), concurrent_runs=False) == 1
+    assert lane_count(settings_with({"engine.lanes": 0}), concurrent_runs=True) == available_cores()
+    assert lane_count(settings_with({"engine.lanes": 3}), concurrent_runs=True) == 3
+    assert lane_count(settings_with({"engine.lanes": 3}), concurrent_runs=False) == 1
 
 
 def test_one_lane_runs_in_the_calling_thread() -> None:

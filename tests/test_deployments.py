@@ -259,6 +259,20 @@ def test_deployments_are_registered_on_their_pools(
     assert schedule["schedule"]["cron"] == "0 2 * * *" and schedule["active"] is False
     # The UI's run form: one typed model parameter.
     assert ingest["parameter_openapi_schema"]["required"] == ["parameters"]
+    # What deploy registered is what prefect.yaml declares (document_type overridden above).
+    spec = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
+    for entry, registered in zip(spec["deployments"], (ingest, ocr), strict=True):
+        assert registered["name"] == entry["name"]
+        assert registered["entrypoint"] == entry["entrypoint"]
+        assert registered["work_pool_name"] == entry["work_pool"]["name"]
+        assert registered["description"] == entry["description"]
+        assert registered["tags"] == entry["tags"]
+        assert [s["schedule"]["cron"] for s in registered["schedules"]] == [
+            s["cron"] for s in entry["schedules"]
+        ]
+    declared = spec["deployments"][0]["parameters"]["parameters"]
+    assert ingest["parameters"]["parameters"] == {**declared, "document_type": "receipt"}
+    assert ocr["parameters"] == spec["deployments"][1]["parameters"]
 
 
 def test_ingest_run_started_through_the_api_stores_rows(

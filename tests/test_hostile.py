@@ -49,10 +49,10 @@ def corpus() -> dict[str, HostileCase]:
 def default_limits() -> DecodeLimits:
     settings = OcrSettings()
     return DecodeLimits(
-        max_page_pixels=settings.max_page_pixels,
-        max_pages=settings.max_pages,
-        max_file_bytes=settings.max_file_bytes,
-        pdf_dpi=settings.pdf_dpi,
+        max_page_pixels=settings.decoding.max_page_pixels,
+        max_pages=settings.decoding.max_pages,
+        max_file_bytes=settings.decoding.max_file_bytes,
+        pdf_dpi=settings.decoding.pdf_dpi,
     )
 
 
@@ -97,7 +97,7 @@ def status(field):
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
 
-s = OcrSettings()
+s = OcrSettings().decoding
 limits = DecodeLimits(s.max_page_pixels, s.max_pages, s.max_file_bytes, s.pdf_dpi)
 cases = hostile_corpus()
 bombs = [case for case in cases if case.bomb]

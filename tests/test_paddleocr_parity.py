@@ -19,7 +19,7 @@ import pytest
 
 from ocrflow.ocr_tasks.decode import decode_pages
 from ocrflow.ocr_tasks.pipeline import OcrEngine
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 
 pytestmark = [pytest.mark.slow, pytest.mark.paddle]
 
@@ -50,7 +50,7 @@ def paddleocr_engine(tmp_path_factory: pytest.TempPathFactory):
     pytest.importorskip("paddleocr", reason="needs pip install paddleocr==3.7.0")
     from ocrflow.bench.paddleocr_reference import paddleocr_pipeline
 
-    settings = OcrSettings(model_set="ppocrv4", det_max_side=DET_MAX_SIDE)
+    settings = settings_with({"models.set": "ppocrv4", "detection.max_side": DET_MAX_SIDE})
     return paddleocr_pipeline(
         settings, tmp_path_factory.mktemp("paddleocr-models"), rec_batch_size=REC_BATCH
     )
@@ -60,16 +60,19 @@ def paddleocr_engine(tmp_path_factory: pytest.TempPathFactory):
 def ocrflow_engine() -> OcrEngine:
     pytest.importorskip("paddle", reason="needs the paddle extra")
     return OcrEngine(
-        OcrSettings(
-            model_set="ppocrv4",
-            runtime="paddle",
-            det_max_side=DET_MAX_SIDE,
-            rec_batch_size=REC_BATCH,
-            # PaddleOCR pads every line to 320 px; ocrflow's default pads short lines to 160
-            # (faster), which reads 232/256 identically (90.6%, similarity 0.979), not 242.
-            rec_short_line_width=0,
-            page_orientation=False,
-            line_orientation="off",
+        settings_with(
+            {
+                "models.set": "ppocrv4",
+                "engine.runtime": "paddle",
+                "detection.max_side": DET_MAX_SIDE,
+                "recognition.batch_size": REC_BATCH,
+                # PaddleOCR pads every line to 320 px; ocrflow's default pads short lines to
+                # 160 (faster), which reads 232/256 identically (90.6%, similarity 0.979),
+                # not 242.
+                "recognition.short_line_width": 0,
+                "orientation.page": False,
+                "orientation.line": "off",
+            }
         )
     )
 

@@ -14,7 +14,7 @@ import pytest
 
 from ocrflow.ocr_tasks.decode import DecodeLimits, decode_pages
 from ocrflow.ocr_tasks.pipeline import OcrEngine
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 
 LIMITS = DecodeLimits(max_page_pixels=10**8, max_pages=10, max_file_bytes=10**9, pdf_dpi=200)
 
@@ -94,7 +94,7 @@ def test_empty_image_gives_no_lines(
     ("model_set", "label", "settings"),
     [
         # RapidOCR's PP-OCRv4 configuration enlarges small images to a 736 px shorter side.
-        ("ppocrv4", "PP-OCRv4 default", {"det_min_side": 736}),
+        ("ppocrv4", "PP-OCRv4 default", {"detection.min_side": 736}),
         ("ppocrv5", "PP-OCRv5 mobile det", {}),
     ],
 )
@@ -105,7 +105,7 @@ def test_detection_box_count(
     label: str,
     settings: dict[str, Any],
 ) -> None:
-    engine = OcrEngine(OcrSettings(model_set=model_set, **settings))
+    engine = OcrEngine(settings_with({"models.set": model_set, **settings}))
     boxes = engine.detector(image(reference / "ch_en_num.jpg"))
     assert len(boxes) == expectations["det_box_count"]["ch_en_num.jpg"][label]
 

@@ -21,7 +21,7 @@ from ocrflow.ocr_tasks.recognise import padded_width
 from ocrflow.ocr_tasks.runtimes import InferenceSession, ModelFile
 from ocrflow.ocr_tasks.runtimes.onnx import OnnxRuntime
 from ocrflow.ocr_tasks.textline import normalised_strip
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 
 pytestmark = pytest.mark.paddle
 
@@ -37,7 +37,9 @@ MIN_IDENTICAL_SHARE = 1.0
 DET_ATOL = 1e-3
 REC_ATOL = 1e-3
 
-SETTINGS = OcrSettings(model_set="ppocrv4", runtime="paddle", device="cpu")
+SETTINGS = settings_with(
+    {"models.set": "ppocrv4", "engine.runtime": "paddle", "engine.device": "cpu"}
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def test_sessions_agree_on_the_same_arrays(shared_data: Path, engine_v4: OcrEngi
     page = next(iter(decode_pages(path.read_bytes(), str(path), engine_v4.decode_limits)))
 
     onnx_det, paddle_det = _sessions(model_set.det)
-    batch = detection_input(page, SETTINGS.det_max_side)
+    batch = detection_input(page, SETTINGS.detection.max_side)
     onnx_map, paddle_map = onnx_det.run(batch), paddle_det.run(batch)
     assert onnx_map.shape == paddle_map.shape
     np.testing.assert_allclose(paddle_map, onnx_map, atol=DET_ATOL)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ocrflow.ocr_tasks.tasks import worker_engine
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 from tests.databases import temporary_postgres_schema
 from tests.ingest_runs import (
     audit,
@@ -94,8 +94,13 @@ def test_a_worker_engine_is_recycled_after_the_set_number_of_chunks() -> None:
     import gc
     import weakref
 
-    settings = OcrSettings(
-        model_set="ppocrv6-tiny", page_orientation=False, threads=1, engine_recycle_chunks=2
+    settings = settings_with(
+        {
+            "models.set": "ppocrv6-tiny",
+            "orientation.page": False,
+            "engine.threads": 1,
+            "engine.recycle_chunks": 2,
+        }
     )
     engines = [worker_engine(settings) for _ in range(5)]
     assert [id(e) for e in engines[:2]] == [id(engines[0])] * 2
@@ -105,7 +110,9 @@ def test_a_worker_engine_is_recycled_after_the_set_number_of_chunks() -> None:
     del engines
     gc.collect()
     assert first() is None, "a recycled engine is still held somewhere"
-    once = OcrSettings(model_set="ppocrv6-tiny", page_orientation=False, threads=1)
+    once = settings_with(
+        {"models.set": "ppocrv6-tiny", "orientation.page": False, "engine.threads": 1}
+    )
     assert worker_engine(once) is worker_engine(once)  # 0: never recycled
 
 

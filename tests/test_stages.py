@@ -15,7 +15,7 @@ from ocrflow.ocr_tasks.errors import ModelNotFoundError
 from ocrflow.ocr_tasks.geometry import crop_quad, order_corners, reading_order, rotate_page
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
 from ocrflow.ocr_tasks.recognise import load_charset
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 from tests.conftest import SAMPLES
 from tests.images import as_array, encode, printed_text
 
@@ -163,7 +163,7 @@ def test_line_classifier_alone_is_not_evidence_on_long_lines(engine: OcrEngine) 
     assert engine.classifier is not None
     line = as_array(printed_text("Upside down line 42", 32))
     assert engine.classifier([line])[0] > 0.5
-    [document] = OcrEngine(OcrSettings(page_orientation=False)).read(
+    [document] = OcrEngine(settings_with({"orientation.page": False})).read(
         [DocumentInput("upright.png", encode(Image.fromarray(line), "PNG"))]
     )
     assert [(x.text, x.angle) for x in document.pages[0].lines] == [("Upside down line 42", 0)]
@@ -173,7 +173,7 @@ def test_upside_down_line_is_read_upright_in_verify_mode(engine: OcrEngine) -> N
     line = as_array(printed_text("Upside down line 42", 32))
     page = np.full((200, line.shape[1] + 80, 3), 255, np.uint8)
     page[80 : 80 + line.shape[0], 40 : 40 + line.shape[1]] = line[::-1, ::-1]
-    reader = OcrEngine(OcrSettings(page_orientation=False))
+    reader = OcrEngine(settings_with({"orientation.page": False}))
     [document] = reader.read([DocumentInput("flipped.png", encode(Image.fromarray(page), "PNG"))])
     [line_result] = document.pages[0].lines
     assert line_result.text == "Upside down line 42" and line_result.angle == 180
@@ -190,10 +190,12 @@ def test_user_models_from_s3_are_downloaded_once(
     client.create_bucket(Bucket="models")
     client.upload_file(str(tiny / "tiny/rec/rec.onnx"), "models", "tiny/rec.onnx")
     client.upload_file(str(tiny / "ppocrv6_tiny_dict.txt"), "models", "tiny/dict.txt")
-    settings = OcrSettings(
-        rec_model="s3://models/tiny/rec.onnx",
-        rec_charset="s3://models/tiny/dict.txt",
-        model_cache_dir=tmp_path / "cache",
+    settings = settings_with(
+        {
+            "models.rec": "s3://models/tiny/rec.onnx",
+            "models.charset": "s3://models/tiny/dict.txt",
+            "models.cache_dir": tmp_path / "cache",
+        }
     )
     engine = OcrEngine(settings)
     assert engine.model_set.rec.onnx == tmp_path / "cache/models/tiny/rec.onnx"

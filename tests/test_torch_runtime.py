@@ -20,7 +20,7 @@ from ocrflow.ocr_tasks.recognise import padded_width
 from ocrflow.ocr_tasks.runtimes import ModelFile, load_runtime, load_session
 from ocrflow.ocr_tasks.runtimes.onnx import OnnxRuntime, OnnxSession
 from ocrflow.ocr_tasks.textline import normalised_strip
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import OcrSettings, settings_with
 
 torch = pytest.importorskip("torch", reason="runtime=torch needs the torch extra")
 onnx = pytest.importorskip("onnx", reason="runtime=torch needs the torch extra")
@@ -35,7 +35,9 @@ REC_ATOL = 1e-3
 
 
 def _settings(model_set: str = "ppocrv6-small") -> OcrSettings:
-    return OcrSettings(model_set=model_set, runtime="torch", device="cpu")
+    return settings_with(
+        {"models.set": model_set, "engine.runtime": "torch", "engine.device": "cpu"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,7 +54,7 @@ def test_sessions_agree_on_the_same_arrays(shared_data: Path, engine: OcrEngine,
     path = shared_data / "sroie/img/000.jpg"
     page = next(iter(decode_pages(path.read_bytes(), str(path), engine.decode_limits)))
 
-    batch = detection_input(page, settings.det_max_side)
+    batch = detection_input(page, settings.detection.max_side)
     onnx_map = onnx_runtime.load(models.det).run(batch)
     torch_map = torch_runtime.load(models.det).run(batch)
     assert onnx_map.shape == torch_map.shape
@@ -170,4 +172,4 @@ def test_device_cuda_without_cuda_is_refused():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(RuntimeError, match="CUDA"):
-        TorchRuntime(OcrSettings(runtime="torch", device="cuda"))
+        TorchRuntime(settings_with({"engine.runtime": "torch", "engine.device": "cuda"}))

@@ -60,13 +60,15 @@ def bench(
     from ocrflow.bench.suite import BenchPlan, run_benchmark
 
     settings = engine_settings(
-        model_set=model_set,
-        runtime=runtime,
-        det_max_side=det_max_side,
-        line_orientation=line_orientation,
-        page_orientation=page_orientation,
-        threads=threads,
-        lanes=lanes,
+        {
+            "models.set": model_set,
+            "engine.runtime": runtime,
+            "detection.max_side": det_max_side,
+            "orientation.line": line_orientation,
+            "orientation.page": page_orientation,
+            "engine.threads": threads,
+            "engine.lanes": lanes,
+        }
     )
     page_set = pages_in(pages, limit) if pages is not None else default_pages(sroie, funsd)
     if not page_set:

@@ -104,8 +104,9 @@ class _DecodingReference:
     def __init__(self, settings: OcrSettings) -> None:
         self.model_set: ModelSet = resolve_model_set(settings)
         self.settings = settings
+        decoding = settings.decoding
         self._limits = DecodeLimits(
-            settings.max_page_pixels, settings.max_pages, settings.max_file_bytes, settings.pdf_dpi
+            decoding.max_page_pixels, decoding.max_pages, decoding.max_file_bytes, decoding.pdf_dpi
         )
 
     def read(self, path: Path) -> list[PageResult]:
@@ -121,11 +122,11 @@ class _DecodingReference:
         raise NotImplementedError
 
     def det_thresholds(self) -> tuple[float, float, float]:
-        s, defaults = self.settings, self.model_set.det_defaults
+        s, defaults = self.settings.detection, self.model_set.det_defaults
         return (
-            s.det_thresh if s.det_thresh is not None else defaults.thresh,
-            s.det_box_thresh if s.det_box_thresh is not None else defaults.box_thresh,
-            s.det_unclip_ratio if s.det_unclip_ratio is not None else defaults.unclip_ratio,
+            s.thresh if s.thresh is not None else defaults.thresh,
+            s.box_thresh if s.box_thresh is not None else defaults.box_thresh,
+            s.unclip_ratio if s.unclip_ratio is not None else defaults.unclip_ratio,
         )
 
     def onnx_file(self, stage: str) -> str:
@@ -167,21 +168,21 @@ class RapidOcrEngine(_DecodingReference):
         params: dict[str, Any] = {
             "Global.text_score": 0.0,
             "Global.log_level": "error",
-            "Global.use_cls": settings.line_orientation != "off",
+            "Global.use_cls": settings.orientation.line != "off",
             "Det.model_path": self.onnx_file("det"),
-            "Det.limit_side_len": settings.det_max_side,
+            "Det.limit_side_len": settings.detection.max_side,
             "Det.limit_type": "max",
             "Det.thresh": thresh,
             "Det.box_thresh": box_thresh,
             "Det.unclip_ratio": unclip,
             "Cls.model_path": self.onnx_file("cls"),
-            "Cls.cls_thresh": settings.cls_thresh,
+            "Cls.cls_thresh": settings.orientation.cls_thresh,
             "Rec.model_path": self.onnx_file("rec"),
         }
         if self.model_set.charset_file is not None:
             params["Rec.rec_keys_path"] = str(self.model_set.charset_file)
-        if settings.threads:
-            params["EngineConfig.onnxruntime.intra_op_num_threads"] = settings.threads
+        if settings.engine.threads:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = settings.engine.threads
             params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
         self._ocr: Any = rapidocr.RapidOCR(params=params)
         self.name = RAPIDOCR
@@ -204,21 +205,21 @@ class RapidOcrOnnxruntimeEngine(_DecodingReference):
         thresh, box_thresh, unclip = self.det_thresholds()
         params: dict[str, Any] = {
             "text_score": 0.0,
-            "use_cls": settings.line_orientation != "off",
+            "use_cls": settings.orientation.line != "off",
             "det_model_path": self.onnx_file("det"),
-            "det_limit_side_len": settings.det_max_side,
+            "det_limit_side_len": settings.detection.max_side,
             "det_limit_type": "max",
             "det_thresh": thresh,
             "det_box_thresh": box_thresh,
             "det_unclip_ratio": unclip,
             "cls_model_path": self.onnx_file("cls"),
-            "cls_thresh": settings.cls_thresh,
+            "cls_thresh": settings.orientation.cls_thresh,
             "rec_model_path": self.onnx_file("rec"),
         }
         if self.model_set.charset_file is not None:
             params["rec_keys_path"] = str(self.model_set.charset_file)
-        if settings.threads:
-            params["intra_op_num_threads"] = settings.threads
+        if settings.engine.threads:
+            params["intra_op_num_threads"] = settings.engine.threads
             params["inter_op_num_threads"] = 1
         self._ocr: Any = rapidocr_onnxruntime.RapidOCR(**params)
         self.name = RAPIDOCR_ORT

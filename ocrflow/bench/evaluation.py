@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, get_args
 
-import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from ocrflow.schemas.records import DocumentResult, PageResult, Point
-from ocrflow.schemas.settings import LineOrientationMode, OcrSettings, RuntimeName
+from ocrflow.schemas.settings import LineOrientationMode, OcrSettings, RuntimeName, settings_with
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
@@ -75,25 +75,8 @@ def total(counts: Iterable[ErrorCount]) -> ErrorCount:
 
 
 def edit_distance(first: str, second: str) -> int:
-    """Levenshtein distance (unit-cost insert, delete, substitute).
-
-    One numpy row per character of the shorter string. Within a row the insertion term
-    depends on the cell to its left; ``d[j] = min(t[j], d[j-1] + 1)`` equals
-    ``min over k <= j of (t[k] - k) + j``, a running minimum, so the row needs no Python loop.
-    """
-    short, long = sorted((first, second), key=len)
-    if not short:
-        return len(long)
-    codes = np.fromiter((ord(c) for c in long), dtype=np.int64, count=len(long))
-    offsets = np.arange(len(long) + 1, dtype=np.int64)
-    row = offsets.copy()
-    for i, char in enumerate(short, 1):
-        substitute = row[:-1] + (codes != ord(char))
-        step = np.empty_like(row)
-        step[0] = i
-        step[1:] = np.minimum(row[1:] + 1, substitute)
-        row = np.minimum.accumulate(step - offsets) + offsets
-    return int(row[-1])
+    """Levenshtein distance (unit-cost insert, delete, substitute), by rapidfuzz."""
+    return int(Levenshtein.distance(first, second))
 
 
 def character_error_rate(reference: str, hypothesis: str) -> ErrorCount:
@@ -474,11 +457,14 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _settings(args: argparse.Namespace) -> OcrSettings:
-    overrides: dict[str, object] = {"model_set": args.model_set, "runtime": args.runtime}
-    for key in ("det_max_side", "line_orientation", "threads"):
-        if getattr(args, key) is not None:
-            overrides[key] = getattr(args, key)
-    return OcrSettings(**overrides)  # type: ignore[arg-type]
+    overrides: dict[str, object] = {"models.set": args.model_set, "engine.runtime": args.runtime}
+    optional = {
+        "detection.max_side": args.det_max_side,
+        "orientation.line": args.line_orientation,
+        "engine.threads": args.threads,
+    }
+    overrides.update({path: value for path, value in optional.items() if value is not None})
+    return settings_with(overrides)
 
 
 def flipped_lines(documents: Iterable[DocumentResult]) -> int:
@@ -490,8 +476,8 @@ def _row(result: SetResult, settings: OcrSettings) -> str:
     errors = result.errors
     deleted = errors.deleted_chars / max(1, errors.reference_chars)
     return (
-        f"{result.name:<6} {settings.model_set:<14} {settings.runtime:<11} "
-        f"{settings.det_max_side:>5} {settings.line_orientation:<7} {result.pages:>5} "
+        f"{result.name:<6} {settings.models.set:<14} {settings.engine.runtime:<11} "
+        f"{settings.detection.max_side:>5} {settings.orientation.line:<7} {result.pages:>5} "
         f"{100 * errors.rate:>6.2f} {100 * deleted:>6.2f} {result.pages_per_second:>7.2f} "
         f"{result.cpu_seconds / max(1, result.pages):>8.2f} "
         f"{peak_rss_mib():>7.0f} {flipped_lines(result.documents):>5}"

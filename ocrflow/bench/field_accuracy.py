@@ -60,9 +60,9 @@ def _cache_file(folder: Path, image: Path) -> Path:
 
 def _read_into_cache(images: Sequence[Path], folder: Path, model_set: str) -> None:
     from ocrflow.ocr_tasks.pipeline import OcrEngine
-    from ocrflow.schemas.settings import OcrSettings
+    from ocrflow.schemas.settings import settings_with
 
-    engine = OcrEngine(OcrSettings(model_set=model_set))
+    engine = OcrEngine(settings_with({"models.set": model_set}))
     for start in range(0, len(images), 4):
         chunk = images[start : start + 4]
         for image, document in zip(chunk, engine.read_paths(chunk), strict=True):

@@ -20,7 +20,7 @@ from ocrflow.bench.evaluation import SetResult, evaluate, funsd_samples, sroie_s
 from ocrflow.bench.evaluation import shared_data_dir as data_dir
 from ocrflow.ocr_tasks.pipeline import OcrEngine
 from ocrflow.schemas.records import DocumentResult
-from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.settings import settings_with
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -71,13 +71,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit("no CUDA device: this check is for a GPU machine")
     root = data_dir()
     sets = [("sroie", sroie_samples(root, args.sroie)), ("funsd", funsd_samples(root, args.funsd))]
-    common = {"model_set": args.model_set, "rec_batch_size": args.rec_batch_size}
-    onnx_cpu = OcrEngine(OcrSettings(runtime="onnxruntime", device="cpu", **common))
+    common = settings_with(
+        {"models.set": args.model_set, "recognition.batch_size": args.rec_batch_size}
+    )
+    onnx_cpu = OcrEngine(
+        common.with_overrides({"engine.runtime": "onnxruntime", "engine.device": "cpu"})
+    )
     references = {name: evaluate(onnx_cpu, name, samples) for name, samples in sets if samples}
     for reference in references.values():
         _report("onnx-cpu-fp32", reference, reference, 0, "")
     for half in (False, True):
-        settings = OcrSettings(runtime="torch", device=args.device, half_precision=half, **common)
+        settings = common.with_overrides(
+            {"engine.runtime": "torch", "engine.device": args.device, "engine.half_precision": half}
+        )
         engine = OcrEngine(settings)
         for name, samples in sets:
             if not samples:

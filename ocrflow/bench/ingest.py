@@ -29,6 +29,7 @@ def main() -> None:
     os.environ["PREFECT_HOME"] = str(work / "prefect")
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["OCRFLOW_DATABASE_URL"] = f"sqlite:///{work / 'flow.db'}"
+    os.environ.pop("OCRFLOW_STORAGE__DATABASE_URL", None)  # the nested name would win
     folder = work / "receipts"
     folder.mkdir()
     for path in sorted((args.data / "sroie" / "img").glob("*.jpg"))[: args.receipts]:
@@ -38,7 +39,8 @@ def main() -> None:
 
 
 def _measure(paths: list[Path], work: Path, folder: Path) -> str:
-    from ocrflow.flows.ingestion import IngestParameters, ingest_documents
+    from ocrflow.flows.ingestion import ingest_documents
+    from ocrflow.flows.parameters import IngestParameters
     from ocrflow.ocr_tasks.extract import extract_local_files
     from ocrflow.ocr_tasks.store import DocumentStore, upgrade_database
     from ocrflow.ocr_tasks.tasks import worker_engine

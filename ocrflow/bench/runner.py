@@ -139,7 +139,7 @@ def _worker(
 ) -> None:
     result = WorkerResult(name, "")
     try:
-        engine = build_engine(name, OcrSettings(**settings))
+        engine = build_engine(name, OcrSettings.model_validate(settings))
         result.version = engine.version
         for page in warm_up:  # first calls pay for lazy allocations and kernel choices
             engine.read(page.image)

@@ -47,7 +47,7 @@ def run_benchmark(plan: BenchPlan, progress: Callable[[str], None] = print) -> s
 def _engines(plan: BenchPlan) -> tuple[list[str], list[tuple[str, str]]]:
     engines, skipped = [OCRFLOW], []
     for reference in plan.references:
-        name = resolve_reference(reference, plan.settings.model_set)
+        name = resolve_reference(reference, plan.settings.models.set)
         reason = unavailable_reason(name)
         if reason is None and name not in engines:
             engines.append(name)
@@ -58,12 +58,12 @@ def _engines(plan: BenchPlan) -> tuple[list[str], list[tuple[str, str]]]:
 
 def _per_process(settings: OcrSettings, processes: int) -> OcrSettings:
     """With several workers, each gets its share of the cores unless threads were set."""
-    if processes == 1 or settings.threads:
+    if processes == 1 or settings.engine.threads:
         return settings
     import os
 
     threads = max(1, (os.cpu_count() or 1) // processes)
-    return settings.model_copy(update={"threads": threads, "lanes": 1})
+    return settings.with_overrides({"engine.threads": threads, "engine.lanes": 1})
 
 
 def _title(plan: BenchPlan) -> str:
@@ -72,13 +72,13 @@ def _title(plan: BenchPlan) -> str:
     return (
         f"ocrflow bench: {machine_line()}; onnxruntime {_version('onnxruntime')}, "
         f"numpy {_version('numpy')}, opencv {_version('opencv-python-headless')}\n"
-        f"model set {s.model_set}, runtime {s.runtime}, det side {s.det_max_side}, "
-        f"line orientation {s.line_orientation}, page orientation "
-        f"{'on' if s.page_orientation else 'off'}; {len(plan.pages)} files "
+        f"model set {s.models.set}, runtime {s.engine.runtime}, det side {s.detection.max_side}, "
+        f"line orientation {s.orientation.line}, page orientation "
+        f"{'on' if s.orientation.page else 'off'}; {len(plan.pages)} files "
         f"({truth} with ground truth), read one file per call after a one-file warm-up, "
         f"each engine in its own process(es), one after the other, {plan.rounds} round(s); "
-        f"ocrflow in one process: {s.lanes or 'one per core'} lane(s) of "
-        f"{s.threads or 1} thread(s), with more processes: 1 lane each"
+        f"ocrflow in one process: {s.engine.lanes or 'one per core'} lane(s) of "
+        f"{s.engine.threads or 1} thread(s), with more processes: 1 lane each"
     )
 
 

@@ -54,7 +54,7 @@ def read_and_store(
 ) -> ChunkSummary:
     settings = OcrSettings()
     documents = read_chunk(settings, sources, document_type, min_confidence, s3_block)
-    store_documents(settings.database_url, documents)
+    store_documents(settings.storage.database_url, documents)
     return ChunkSummary.of(documents)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,9 +22,11 @@ from ocrflow.flows.cli_options import (
     engine_settings,
 )
 from ocrflow.ocr_tasks.errors import DocumentError
-from ocrflow.ocr_tasks.pipeline import DocumentInput
 from ocrflow.schemas.records import DocumentResult
 from ocrflow.schemas.settings import DeviceName
+
+if TYPE_CHECKING:
+    from ocrflow.ocr_tasks.pipeline import DocumentInput
 
 app = typer.Typer(
     help="ocrflow: scanned documents in, queryable text out.",
@@ -62,13 +65,15 @@ def ocr(
     from ocrflow.ocr_tasks.pipeline import OcrEngine
 
     settings = engine_settings(
-        model_set=model_set,
-        runtime=runtime,
-        device=device,
-        det_max_side=det_max_side,
-        pdf_dpi=pdf_dpi,
-        line_orientation=line_orientation,
-        page_orientation=page_orientation,
+        {
+            "models.set": model_set,
+            "engine.runtime": runtime,
+            "engine.device": device,
+            "detection.max_side": det_max_side,
+            "decoding.pdf_dpi": pdf_dpi,
+            "orientation.line": line_orientation,
+            "orientation.page": page_orientation,
+        }
     )
     engine = OcrEngine(settings)
     # A generator: each file is read from disk only when the engine gets to it.
@@ -90,6 +95,8 @@ def ocr(
 
 
 def _read_input(path: Path) -> DocumentInput:
+    from ocrflow.ocr_tasks.pipeline import DocumentInput
+
     try:
         return DocumentInput.from_path(path)
     except OSError as exc:
@@ -115,6 +122,29 @@ app.command("run-deployment")(cli_deploy.run_deployment)
 app.command("task-worker")(task_worker.task_worker)
 app.add_typer(cli_data.query_app, name="query")
 app.add_typer(cli_data.db_app, name="db")
+
+
+def _help_paragraphs(text: str) -> str:
+    """``text`` with each paragraph on one line (paragraphs starting with ``\\b`` kept as they are),
+    so that help wraps to the terminal rather than where the docstring's source lines end."""
+    # Typer drops what follows a form feed; str.split() would take it for a space.
+    paragraphs = inspect.cleandoc(text).partition("\f")[0].split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split()) for p in paragraphs)
+
+
+def _wrap_command_help(typer_app: typer.Typer) -> None:
+    """Give every command of ``typer_app`` (and of its sub-apps) its docstring as help, one line
+    per paragraph: Typer keeps a docstring's line breaks in the command list and after the
+    first paragraph."""
+    for command in typer_app.registered_commands:
+        if command.help is None and command.callback is not None:
+            command.help = _help_paragraphs(inspect.getdoc(command.callback) or "")
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _wrap_command_help(group.typer_instance)
+
+
+_wrap_command_help(app)
 
 
 if __name__ == "__main__":

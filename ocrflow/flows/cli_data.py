@@ -8,12 +8,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from ocrflow.schemas.settings import OcrSettings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DbOption = Annotated[
     str | None,
@@ -40,7 +42,7 @@ OutputOption = Annotated[Path | None, typer.Option("--output", help="Write to th
 
 
 def database_url(db: str | None) -> str:
-    return db or OcrSettings().database_url
+    return db or OcrSettings().storage.database_url
 
 
 @db_app.command("upgrade")

@@ -35,9 +35,11 @@ def ingest(
     # The URL travels in the environment, not as a flow parameter: parameters are shown in
     # the Prefect UI, and a URL may hold a password.
     os.environ["OCRFLOW_DATABASE_URL"] = url
+    os.environ.pop("OCRFLOW_STORAGE__DATABASE_URL", None)  # the nested name would win
     # The ephemeral API started for this command would otherwise try to phone home.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from ocrflow.flows.ingestion import IngestParameters, ingest_documents
+    from ocrflow.flows.ingestion import ingest_documents
+    from ocrflow.flows.parameters import IngestParameters
     from ocrflow.ocr_tasks.store import upgrade_database
 
     upgrade_database(url)

@@ -3,11 +3,17 @@ settings they make: the environment's ``OcrSettings`` with the given flags on to
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
-from ocrflow.schemas.settings import LineOrientationMode, OcrSettings, RuntimeName
+from ocrflow.schemas.settings import (
+    LineOrientationMode,
+    OcrSettings,
+    RuntimeName,
+    settings_with,
+)
 
 ModelSetOption = Annotated[str | None, typer.Option(help="Model set name.")]
 RuntimeOption = Annotated[RuntimeName | None, typer.Option(help="Inference runtime.")]
@@ -20,6 +26,7 @@ PageOrientationOption = Annotated[
 ]
 
 
-def engine_settings(**overrides: Any) -> OcrSettings:
-    """Settings from the environment, with the flags that were given on top."""
-    return OcrSettings(**{k: v for k, v in overrides.items() if v is not None})
+def engine_settings(flags: Mapping[str, Any]) -> OcrSettings:
+    """Settings from the environment, with the flags that were given on top: ``flags`` maps
+    ``group.field`` paths (``"engine.runtime"``) to flag values, None for a flag not given."""
+    return settings_with({path: value for path, value in flags.items() if value is not None})

@@ -2,12 +2,14 @@
 
 ``ocrflow deploy`` registers ``ingest-documents`` (on the ``cpu`` process work pool) and
 ``ocr-documents`` (on the ``gpu`` work pool) against the Prefect API in ``PREFECT_API_URL``,
-creating the pools when they are missing. The code is not copied anywhere: each deployment's
-pull step sets the working directory to the ocrflow checkout on the worker (``--code-dir``),
-which is how ``prefect.yaml`` at the repository root describes the same two deployments.
+creating the pools when they are missing. What they are (names, entrypoints, descriptions,
+tags, parameters, pools, schedules) is read from ``prefect.yaml`` at the repository root, the
+file ``prefect deploy --all`` reads (shipped in the package as ``ocrflow/flows/prefect.yaml``).
+The code is not copied anywhere: each deployment's pull step sets the working directory to the
+ocrflow checkout on the worker (``--code-dir``).
 
-``trigger_ingest`` starts an ``ingest-documents`` run with ``POST
-/api/deployments/{id}/create_flow_run`` after checking the parameters against
+``trigger_ingest`` starts an ``ingest-documents`` run through Prefect's client (the
+deployment's ``create_flow_run``, with an idempotency key) after checking the parameters against
 ``IngestParameters`` here: the server accepts a run with a parameter name the flow does not
 know, and the run only crashes later on the worker.
 """
@@ -15,25 +17,24 @@ know, and the run only crashes later on the worker.
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 from pydantic import ValidationError
 
-from ocrflow.flows.ingestion import IngestParameters
+from ocrflow.flows.parameters import IngestParameters
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import SyncPrefectClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The repository's prefect.yaml (in a checkout a link to it; in a wheel, a copy of it).
+DEPLOYMENTS_FILE = Path(__file__).with_name("prefect.yaml")
 INGEST_FLOW = "ingest-documents"
-OCR_FLOW = "ocr-documents"
-INGEST_ENTRYPOINT = "ocrflow/flows/ingest.py:ingest_documents"
-OCR_ENTRYPOINT = "ocrflow/flows/ingest.py:ocr_documents"
-EXAMPLE_CRON = "0 2 * * *"
-DEFAULT_SOURCE = "s3://ocrflow-inbox/scans/"
 TERMINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -62,22 +63,19 @@ def check_ingest_parameters(parameters: dict[str, Any]) -> IngestParameters:
         raise ParameterError(f"invalid ingest parameters: {problems}") from error
 
 
-def _auth_headers() -> dict[str, str]:
-    """Credentials for a server that asks for them (Prefect Cloud key, or basic auth)."""
+def _prefect_client(api_url: str, timeout: float) -> SyncPrefectClient:
+    """Prefect's own client for the API at ``api_url``, with the credentials in the Prefect
+    settings; it tries again on the answers of a busy server (429, 502, 503), timeouts and
+    dropped connections."""
+    from prefect.client.orchestration import SyncPrefectClient
     from prefect.settings import get_current_settings
 
     api = get_current_settings().api
-    if api.key is not None:
-        return {"Authorization": f"Bearer {api.key.get_secret_value()}"}
-    if api.auth_string is not None:
-        token = base64.b64encode(api.auth_string.get_secret_value().encode()).decode()
-        return {"Authorization": f"Basic {token}"}
-    return {}
-
-
-def _api_client(api_url: str, timeout: float) -> httpx.Client:
-    return httpx.Client(
-        base_url=api_url.rstrip("/") + "/", headers=_auth_headers(), timeout=timeout
+    return SyncPrefectClient(
+        api_url,
+        api_key=api.key.get_secret_value() if api.key else None,
+        auth_string=api.auth_string.get_secret_value() if api.auth_string else None,
+        httpx_settings={"timeout": timeout},
     )
 
 
@@ -86,10 +84,10 @@ RETRIES = 5
 
 
 def api_request(client: httpx.Client, method: str, url: str, **options: Any) -> Any:
-    """One API call, tried again on the answers Prefect's own client retries (a busy server,
-    its database locked: 503; a proxy in between) and on timeouts and dropped connections.
-    Returns the decoded JSON answer. Only for requests that are safe to repeat: reads, and
-    creating a flow run with an idempotency key."""
+    """One raw REST call through a plain ``httpx`` client, tried again on the answers Prefect's
+    own client retries (a busy server, its database locked: 503; a proxy in between) and on
+    timeouts and dropped connections. Returns the decoded JSON answer. Only for requests that
+    are safe to repeat. ``trigger_ingest`` and ``wait_for_flow_run`` use Prefect's client."""
     for attempt in range(RETRIES + 1):
         delay = 0.5 * 2**attempt
         try:
@@ -134,29 +132,27 @@ def trigger_ingest(
     refuse_unknown_names(parameters)  # before any request
     flow_name, _, name = deployment_name.rpartition("/")
     flow_name = flow_name or INGEST_FLOW
-    with _api_client(api_url, timeout) as client:
-        deployment = api_request(client, "GET", f"deployments/name/{flow_name}/{name}")
-        defaults = (deployment.get("parameters") or {}).get("parameters") or {}
-        merged = {**defaults, **parameters}
-        model = check_ingest_parameters(merged)
-        body = {
-            "parameters": {"parameters": model.model_dump(mode="json", exclude_unset=True)},
+    with _prefect_client(api_url, timeout) as client:
+        deployment = client.read_deployment_by_name(f"{flow_name}/{name}")
+        defaults = (deployment.parameters or {}).get("parameters") or {}
+        model = check_ingest_parameters({**defaults, **parameters})
+        run = client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters={"parameters": model.model_dump(mode="json", exclude_unset=True)},
             # A retried POST whose first try did get through returns that run, not a second.
-            "idempotency_key": f"ocrflow-trigger-{uuid.uuid4()}",
-        }
-        url = f"deployments/{deployment['id']}/create_flow_run"
-        run = api_request(client, "POST", url, json=body)
-    return str(run["id"])
+            idempotency_key=f"ocrflow-trigger-{uuid.uuid4()}",
+        )
+    return str(run.id)
 
 
 def wait_for_flow_run(
     api_url: str, flow_run_id: str, timeout: float = 600.0, poll: float = 1.0
 ) -> dict[str, Any]:
-    """Poll ``/flow_runs/{id}`` until the run reaches a final state; return the run."""
+    """Poll the flow run until it reaches a final state; return the run (as the API's JSON)."""
     deadline = time.monotonic() + timeout
-    with _api_client(api_url, 30.0) as client:
+    with _prefect_client(api_url, 30.0) as client:
         while True:
-            run: dict[str, Any] = api_request(client, "GET", f"flow_runs/{flow_run_id}")
+            run = client.read_flow_run(uuid.UUID(flow_run_id)).model_dump(mode="json")
             if run.get("state_type") in TERMINAL_STATES:
                 return run
             if time.monotonic() > deadline:
@@ -176,43 +172,68 @@ def register_deployments(**options: Any) -> dict[str, str]:
     return asyncio.run(aregister_deployments(**options))
 
 
+def declared_deployments(path: Path = DEPLOYMENTS_FILE) -> list[dict[str, Any]]:
+    """The ``deployments`` of ``prefect.yaml`` (the one declaration of both deployments)."""
+    import yaml  # type: ignore[import-untyped]
+
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: it is the repository's prefect.yaml, shipped in the package"
+        )
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    deployments: list[dict[str, Any]] = spec["deployments"]
+    return deployments
+
+
 async def aregister_deployments(
     code_dir: Path | str = REPO_ROOT,
     cpu_pool: str = "cpu",
     gpu_pool: str = "gpu",
-    source: str = DEFAULT_SOURCE,
+    source: str | None = None,
     document_type: str | None = None,
     schedule_active: bool = False,
     create_pools: bool = True,
 ) -> dict[str, str]:
-    """``register_deployments`` for callers already inside an event loop."""
+    """``register_deployments`` for callers already inside an event loop.
+
+    Registers what ``prefect.yaml`` declares (name, entrypoint, description, tags, parameters,
+    work pool, schedules), with these overrides: the ``cpu`` and ``gpu`` pools renamed to
+    ``cpu_pool`` and ``gpu_pool``, the ingest defaults ``source`` and ``document_type`` when
+    given, schedules turned on by ``schedule_active``, and the pull step's ``code_dir``.
+    """
     from prefect import Flow
     from prefect.runner.storage import LocalStorage
     from prefect.schedules import Cron
 
     if create_pools:
         await ensure_work_pools([cpu_pool, gpu_pool])
+    pools = {"cpu": cpu_pool, "gpu": gpu_pool}
+    given = {"source": source, "document_type": document_type}
+    overrides = {key: value for key, value in given.items() if value is not None}
     here = LocalStorage(path=str(REPO_ROOT))
-    default_parameters = IngestParameters(source=source, document_type=document_type)
-    ingest_flow = await Flow.afrom_source(source=here, entrypoint=INGEST_ENTRYPOINT)
-    ingest = await ingest_flow.ato_deployment(
-        name=INGEST_FLOW,
-        work_pool_name=cpu_pool,
-        parameters={"parameters": default_parameters.model_dump(mode="json", exclude_unset=True)},
-        schedules=[Cron(EXAMPLE_CRON, timezone="UTC", active=schedule_active)],
-        description="List a source, skip what is stored unchanged, OCR the rest in chunks.",
-        tags=["ocrflow"],
-    )
-    ocr_flow = await Flow.afrom_source(source=here, entrypoint=OCR_ENTRYPOINT)
-    ocr = await ocr_flow.ato_deployment(
-        name=OCR_FLOW,
-        work_pool_name=gpu_pool,
-        parameters={},
-        description="OCR one chunk of listed documents and store the results (GPU workers).",
-        tags=["ocrflow", "gpu"],
-    )
     ids: dict[str, str] = {}
-    for deployment in (ingest, ocr):
+    for entry in declared_deployments():
+        parameters = dict(entry.get("parameters") or {})
+        if "parameters" in parameters:  # ingest-documents: one IngestParameters model
+            model = check_ingest_parameters({**parameters["parameters"], **overrides})
+            parameters["parameters"] = model.model_dump(mode="json", exclude_unset=True)
+        flow = await Flow.afrom_source(source=here, entrypoint=entry["entrypoint"])
+        declared_pool = entry["work_pool"]["name"]
+        deployment = await flow.ato_deployment(
+            name=entry["name"],
+            work_pool_name=pools.get(declared_pool, declared_pool),
+            parameters=parameters,
+            schedules=[
+                Cron(
+                    schedule["cron"],
+                    timezone=schedule.get("timezone"),
+                    active=schedule_active or schedule.get("active", True),
+                )
+                for schedule in entry.get("schedules") or []
+            ],
+            description=entry.get("description"),
+            tags=entry.get("tags") or [],
+        )
         # Loaded from this checkout, run from the checkout on the worker.
         deployment.storage = LocalStorage(path=str(code_dir))
         ids[f"{deployment.flow_name}/{deployment.name}"] = str(await deployment.aapply())
@@ -248,21 +269,22 @@ def deploy(
     cpu_pool: Annotated[str, typer.Option(help="Work pool for ingest-documents.")] = "cpu",
     gpu_pool: Annotated[str, typer.Option(help="Work pool for ocr-documents.")] = "gpu",
     source: Annotated[
-        str, typer.Option(help="Default source of ingest-documents runs.")
-    ] = DEFAULT_SOURCE,
+        str | None,
+        typer.Option(help="Default source of ingest-documents runs (default: prefect.yaml's)."),
+    ] = None,
     document_type: Annotated[
-        str | None, typer.Option("--type", help="Default document type of ingest runs.")
+        str | None,
+        typer.Option("--type", help="Default document type of ingest runs (prefect.yaml's)."),
     ] = None,
     schedule_active: Annotated[
-        bool,
-        typer.Option(help=f"Turn on the example nightly schedule ({EXAMPLE_CRON} UTC)."),
+        bool, typer.Option(help="Turn on prefect.yaml's example nightly schedule.")
     ] = False,
     create_pools: Annotated[
         bool, typer.Option(help="Create the work pools (process type) if missing.")
     ] = True,
 ) -> None:
-    """Register the ingest-documents and ocr-documents deployments with the Prefect API
-    in PREFECT_API_URL."""
+    """Register the deployments prefect.yaml declares (ingest-documents, ocr-documents) with
+    the Prefect API in PREFECT_API_URL."""
     from prefect.settings import get_current_settings
 
     if not get_current_settings().api.url:
@@ -330,6 +352,7 @@ __all__ = [
     "api_request",
     "aregister_deployments",
     "check_ingest_parameters",
+    "declared_deployments",
     "deploy",
     "ensure_work_pools",
     "refuse_unknown_names",

@@ -7,12 +7,12 @@ parameters, and a task worker must import them. The flows therefore live in
 """
 
 from ocrflow.flows.ingestion import (
-    IngestParameters,
     IngestSummary,
     ingest_documents,
     ocr_documents,
     summary_markdown,
 )
+from ocrflow.flows.parameters import IngestParameters
 
 __all__ = [
     "IngestParameters",

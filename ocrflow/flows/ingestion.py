@@ -7,73 +7,20 @@ workers. Deployments name these flows through the entrypoint file ``flows/ingest
 
 from __future__ import annotations
 
-import datetime
 import time
 from typing import Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from pydantic import BaseModel, Field, model_validator
 
 from ocrflow.flows import progress
 from ocrflow.flows.chunks import ChunkSummary, ocr_chunk, read_and_store
+from ocrflow.flows.parameters import IngestParameters
 from ocrflow.ocr_tasks.sources import source_in_block
-from ocrflow.ocr_tasks.store import DocumentStore
+from ocrflow.ocr_tasks.store import DocumentStore, split_unchanged
 from ocrflow.ocr_tasks.tasks import list_source, stored_etags
 from ocrflow.schemas.records import SourceObject
 from ocrflow.schemas.settings import OcrSettings
-
-DEFAULT_SUFFIXES = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"]
-
-
-class IngestParameters(BaseModel):
-    """What to ingest; the Prefect UI shows these as the run form."""
-
-    source: str = Field(
-        description="s3://bucket/prefix, a folder on the worker, or a prefix inside the bucket "
-        "of the s3-bucket block named below."
-    )
-    s3_block: str | None = Field(
-        None,
-        description="prefect-aws block with the S3 credentials and endpoint: "
-        "aws-credentials/NAME, minio-credentials/NAME or s3-bucket/NAME. Empty: the AWS "
-        "environment of the worker (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).",
-    )
-    # A plain default (pydantic copies it per instance), not a factory: the Prefect UI's run
-    # form shows only defaults that are in the JSON schema.
-    suffixes: list[str] = Field(DEFAULT_SUFFIXES, description="File name endings to read.")
-    modified_since: datetime.datetime | None = Field(
-        None, description="Only objects modified at or after this time."
-    )
-    document_type: str | None = Field(
-        None, description="receipt, invoice, form, or package.module:Class."
-    )
-    min_confidence: float | None = Field(
-        None, ge=0, le=1, description="Drop lines under this confidence (default: the setting)."
-    )
-    chunk_size: int = Field(50, gt=0, le=1000, description="Documents per OCR chunk.")
-    force: bool = Field(False, description="Read documents again even if their ETag is stored.")
-    chunk_deployment: str | None = Field(
-        None,
-        description=(
-            "Run each chunk as a run of this deployment (e.g. ocr-documents/ocr-documents on "
-            "the gpu pool), all at once, so chunks spread over every worker; empty: in-process."
-        ),
-    )
-
-    task_workers: bool = Field(
-        False,
-        description=(
-            "Send every chunk to the long-lived task workers (`ocrflow task-worker`), which "
-            "keep the models loaded between chunks; needs shared result storage."
-        ),
-    )
-
-    @model_validator(mode="after")
-    def _one_chunk_runner(self) -> IngestParameters:
-        if self.chunk_deployment and self.task_workers:
-            raise ValueError("choose chunk_deployment or task_workers, not both")
-        return self
 
 
 class IngestSummary(ChunkSummary):
@@ -101,22 +48,22 @@ def ocr_documents(
 def ingest_documents(parameters: IngestParameters) -> IngestSummary:
     """List the source, skip what is stored unchanged, read the rest chunk by chunk."""
     logger = get_run_logger()
-    settings = OcrSettings()
+    database_url = OcrSettings().storage.database_url
     started = time.perf_counter()
     source = source_in_block(parameters.source, parameters.s3_block)
     listed = list_source(
         source, parameters.suffixes, parameters.modified_since, parameters.s3_block
     )
-    todo = _not_yet_stored(settings.database_url, listed, parameters.force)
+    todo = _not_yet_stored(database_url, listed, parameters.force)
     summary = IngestSummary(listed=len(listed), skipped=len(listed) - len(todo))
     logger.info("%d listed, %d unchanged, %d to read", len(listed), summary.skipped, len(todo))
     chunks = [
         todo[i : i + parameters.chunk_size] for i in range(0, len(todo), parameters.chunk_size)
     ]
     if parameters.chunk_deployment:
-        summary.add(_run_chunks_on_workers(chunks, parameters, settings.database_url))
+        summary.add(_run_chunks_on_workers(chunks, parameters, database_url))
     elif parameters.task_workers:
-        summary.add(_run_chunks_on_task_workers(chunks, parameters, settings.database_url))
+        summary.add(_run_chunks_on_task_workers(chunks, parameters, database_url))
     else:
         for number, chunk in enumerate(chunks, 1):
             progress.report(sum(len(c) for c in chunks[: number - 1]), len(todo))
@@ -133,10 +80,8 @@ def ingest_documents(parameters: IngestParameters) -> IngestSummary:
 def _not_yet_stored(
     database_url: str, listed: list[SourceObject], force: bool
 ) -> list[SourceObject]:
-    if force:
-        return listed
-    known = stored_etags(database_url, [s.uri for s in listed])
-    return [s for s in listed if known.get(s.uri) != s.etag]
+    to_read, _ = split_unchanged(listed, lambda uris: stored_etags(database_url, uris), force)
+    return to_read
 
 
 def _chunk_parameters(chunk: list[SourceObject], parameters: IngestParameters) -> dict[str, Any]:

@@ -1,6 +1,31 @@
-"""Typed errors for documents that cannot be read. Each names the file and the reason."""
+"""Typed errors for documents that cannot be read (each names the file and the reason), and
+which errors are worth trying again."""
 
 from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError
+
+# Serialisation failure and deadlock: the transaction lost a race and can simply run again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# S3 answers that a retry will not change.
+PERMANENT_S3_CODES = frozenset({"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether the same call may succeed when tried again.
+
+    A database error is transient when its connection was lost or its transaction lost a race
+    (``RETRYABLE_SQLSTATES``); a ``ValueError`` (a bad URI, a bad value) never is; anything
+    else (an S3 or network hiccup) is, unless S3 answered with one of ``PERMANENT_S3_CODES``.
+    """
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None)
+        return error.connection_invalidated or sqlstate in RETRYABLE_SQLSTATES
+    if isinstance(error, ValueError):
+        return False
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+    return code not in PERMANENT_S3_CODES
 
 
 class DocumentError(Exception):

@@ -16,7 +16,7 @@ from ocrflow.ocr_tasks.confidence import drop_unconfident_lines
 from ocrflow.ocr_tasks.fields import extract_fields
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
 from ocrflow.ocr_tasks.sources import local_source
-from ocrflow.ocr_tasks.store import DocumentStore
+from ocrflow.ocr_tasks.store import DocumentStore, split_unchanged
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
 from ocrflow.schemas.records import DocumentResult, SourceObject
 
@@ -81,16 +81,12 @@ def extract_local_files(
     """Read, filter, extract and store local files; unchanged files already stored are
     skipped unless ``force``."""
     document_type = get_document_type(document_type_name) if document_type_name else None
-    threshold = threshold_for(document_type, min_confidence, engine.settings.min_confidence)
+    threshold = threshold_for(document_type, min_confidence, engine.settings.records.min_confidence)
     origins = {path: local_source(path) for path in paths}
-    stored_etags = store.stored_etags([origin.uri for origin in origins.values()])
-    summary = ExtractionSummary()
-    todo = []
-    for path, origin in origins.items():
-        if not force and stored_etags.get(origin.uri) == origin.etag:
-            summary.skipped.append(origin.uri)
-        else:
-            todo.append(path)
+    to_read, unchanged = split_unchanged(list(origins.values()), store.stored_etags, force)
+    summary = ExtractionSummary(skipped=[origin.uri for origin in unchanged])
+    reading = {origin.uri for origin in to_read}
+    todo = [path for path, origin in origins.items() if origin.uri in reading]
     for path, result in zip(todo, engine.read(_inputs(todo, origins)), strict=True):
         finished = finish_document(result, origins[path], document_type, threshold)
         store.save(finished)

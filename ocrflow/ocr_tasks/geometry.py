@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ocrflow.ocr_tasks.reading_order import row_order
+
 # Lines taller than this ratio of their width are vertical text, read turned a quarter.
 _VERTICAL_LINE_RATIO = 1.5
 
@@ -19,30 +21,13 @@ def order_corners(points: np.ndarray) -> np.ndarray:
 
 
 def reading_order(quads: np.ndarray) -> np.ndarray:
-    """Indices of quads in reading order: rows top to bottom, each row left to right.
-
-    Two boxes share a row when they overlap vertically by half the smaller one's height,
-    which holds at any resolution (a fixed pixel tolerance does not).
-    """
+    """Indices of quads in reading order: rows top to bottom, each row left to right (the rule
+    of :func:`ocrflow.ocr_tasks.reading_order.row_order`)."""
     if len(quads) == 0:
         return np.zeros(0, dtype=np.int64)
     tops, bottoms = quads[:, :, 1].min(axis=1), quads[:, :, 1].max(axis=1)
     lefts = quads[:, :, 0].min(axis=1)
-    order = np.argsort(tops + bottoms, kind="stable")
-    rows: list[list[int]] = []
-    for index in order:
-        if rows and _same_row(rows[-1], int(index), tops, bottoms):
-            rows[-1].append(int(index))
-        else:
-            rows.append([int(index)])
-    return np.array([i for row in rows for i in sorted(row, key=lambda j: lefts[j])])
-
-
-def _same_row(row: list[int], index: int, tops: np.ndarray, bottoms: np.ndarray) -> bool:
-    anchor = row[0]
-    overlap = min(bottoms[anchor], bottoms[index]) - max(tops[anchor], tops[index])
-    smaller = min(bottoms[anchor] - tops[anchor], bottoms[index] - tops[index])
-    return bool(overlap >= 0.5 * max(smaller, 1.0))
+    return np.array(row_order(tops.tolist(), bottoms.tolist(), lefts.tolist()), dtype=np.int64)
 
 
 def crop_quad(page: np.ndarray, quad: np.ndarray) -> np.ndarray:

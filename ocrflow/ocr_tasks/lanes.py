@@ -34,11 +34,11 @@ def serial_map(function: Callable[[T], R], items: Sequence[T], /) -> list[R]:
 
 
 def lane_count(settings: OcrSettings, concurrent_runs: bool) -> int:
-    """Lanes to use: ``settings.lanes``, 0 meaning one per core; one for a runtime whose
+    """Lanes to use: ``settings.engine.lanes``, 0 meaning one per core; one for a runtime whose
     sessions cannot run calls concurrently (Paddle predictors, a GPU)."""
     if not concurrent_runs:
         return 1
-    return settings.lanes or available_cores()
+    return settings.engine.lanes or available_cores()
 
 
 def available_cores(cgroup_root: Path = Path("/sys/fs/cgroup")) -> int:

@@ -139,24 +139,24 @@ MODEL_SET_NAMES = tuple(_BUILDERS)
 
 def resolve_model_set(settings: OcrSettings) -> ModelSet:
     """The named model set with any model the user supplied put in its place."""
-    builder = _BUILDERS.get(settings.model_set)
+    builder = _BUILDERS.get(settings.models.set)
     if builder is None:
         raise ModelNotFoundError(
-            f"unknown model set {settings.model_set!r}; known: {', '.join(MODEL_SET_NAMES)}"
+            f"unknown model set {settings.models.set!r}; known: {', '.join(MODEL_SET_NAMES)}"
         )
     model_set = builder()
     overrides = {
-        "det": settings.det_model,
-        "rec": settings.rec_model,
-        "cls": settings.cls_model,
-        "orientation": settings.orientation_model,
+        "det": settings.models.det,
+        "rec": settings.models.rec,
+        "cls": settings.models.classifier,
+        "orientation": settings.models.orientation,
     }
     for stage, location in overrides.items():
         if location:
-            path = fetch_model(location, settings.model_cache_dir)
+            path = fetch_model(location, settings.models.cache_dir)
             model_set = replace(model_set, **{stage: user_model_file(stage, path)})  # type: ignore[arg-type]
-    if settings.rec_charset:
-        charset = fetch_model(settings.rec_charset, settings.model_cache_dir)
+    if settings.models.charset:
+        charset = fetch_model(settings.models.charset, settings.models.cache_dir)
         model_set = replace(model_set, charset_file=charset)
     return model_set
 

@@ -85,26 +85,28 @@ class OcrEngine:
         self.runtime: Runtime = load_runtime(self.settings)
         self.lanes = Lanes(lane_count(self.settings, self.runtime.concurrent_runs))
         self._limits = DecodeLimits(
-            max_page_pixels=self.settings.max_page_pixels,
-            max_pages=self.settings.max_pages,
-            max_file_bytes=self.settings.max_file_bytes,
-            pdf_dpi=self.settings.pdf_dpi,
+            max_page_pixels=self.settings.decoding.max_page_pixels,
+            max_pages=self.settings.decoding.max_pages,
+            max_file_bytes=self.settings.decoding.max_file_bytes,
+            pdf_dpi=self.settings.decoding.pdf_dpi,
         )
         self.detector = TextDetector(self._load(self.model_set.det), self._detection_params())
         self.recognizer = self._load_recognizer()
         self.classifier = (
             LineAngleClassifier(
-                self._load(self.model_set.cls), self.settings.cls_batch_size, self.lanes.map
+                self._load(self.model_set.cls),
+                self.settings.orientation.cls_batch_size,
+                self.lanes.map,
             )
-            if self.settings.line_orientation != "off"
+            if self.settings.orientation.line != "off"
             else None
         )
         self.orienter = (
             PageOrientationClassifier(
                 self._load(self.model_set.orientation),
-                self.settings.page_orientation_min_confidence,
+                self.settings.orientation.page_min_confidence,
             )
-            if self.settings.page_orientation
+            if self.settings.orientation.page
             else None
         )
 
@@ -116,16 +118,14 @@ class OcrEngine:
         return self._limits
 
     def _detection_params(self) -> DetectionParams:
-        defaults, s = self.model_set.det_defaults, self.settings
+        defaults, s = self.model_set.det_defaults, self.settings.detection
         return DetectionParams(
-            max_side=s.det_max_side,
-            min_side=s.det_min_side,
-            thresh=s.det_thresh if s.det_thresh is not None else defaults.thresh,
-            box_thresh=s.det_box_thresh if s.det_box_thresh is not None else defaults.box_thresh,
-            unclip_ratio=(
-                s.det_unclip_ratio if s.det_unclip_ratio is not None else defaults.unclip_ratio
-            ),
-            max_candidates=s.det_max_candidates,
+            max_side=s.max_side,
+            min_side=s.min_side,
+            thresh=s.thresh if s.thresh is not None else defaults.thresh,
+            box_thresh=s.box_thresh if s.box_thresh is not None else defaults.box_thresh,
+            unclip_ratio=(s.unclip_ratio if s.unclip_ratio is not None else defaults.unclip_ratio),
+            max_candidates=s.max_candidates,
         )
 
     def _load_recognizer(self) -> TextRecognizer:
@@ -134,14 +134,14 @@ class OcrEngine:
             session,
             session.metadata,
             self.model_set.charset_file,
-            prefer_file=self.settings.rec_charset is not None,
+            prefer_file=self.settings.models.charset is not None,
         )
-        budget = self.settings.rec_batch_width_budget
+        budget = self.settings.recognition.batch_width_budget
         return TextRecognizer(
             session,
             charset,
-            self.settings.rec_batch_size,
-            self.settings.rec_short_line_width,
+            self.settings.recognition.batch_size,
+            self.settings.recognition.short_line_width,
             # each lane holds one batch's activations at a time; 0 stays "no budget"
             budget and max(1, budget // self.lanes.count),
             self.lanes.map,
@@ -168,7 +168,7 @@ class OcrEngine:
                 in_flight.append((pending[-1], self.lanes.submit(self._lay_out_page, number, page)))
                 while len(in_flight) > self.lanes.count:
                     self._collect(*in_flight.popleft(), queue)
-                if len(queue) >= self.settings.rec_flush_lines:
+                if len(queue) >= self.settings.recognition.flush_lines:
                     self._read_lines(queue)
                     queue = []
         while in_flight:
@@ -238,7 +238,7 @@ class OcrEngine:
         suspects = [
             line
             for line, p in zip(lines, upside_down, strict=True)
-            if p >= self.settings.cls_thresh
+            if p >= self.settings.orientation.cls_thresh
         ]
         if not suspects:
             return
@@ -248,7 +248,7 @@ class OcrEngine:
         for line, reading in zip(suspects, flipped, strict=True):
             assert line.reading is not None
             if (
-                self.settings.line_orientation == "trust"
+                self.settings.orientation.line == "trust"
                 or reading.confidence > line.reading.confidence
             ):
                 line.reading, line.angle = reading, 180

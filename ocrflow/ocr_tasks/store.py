@@ -14,7 +14,7 @@ import datetime
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from importlib.resources import files
 from typing import Any, TypeVar
@@ -35,7 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from ocrflow.schemas.records import DocumentResult, FieldResult
+from ocrflow.ocr_tasks.errors import is_transient
+from ocrflow.schemas.records import DocumentResult, FieldResult, SourceObject
 from ocrflow.schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
 
 # SQLite writers wait for each other rather than fail at once.
@@ -44,8 +45,6 @@ _SQLITE_BUSY_SECONDS = 60
 # 0.2, 0.4, 0.8 ... s between tries (about 6 s in all: a server restart or fail-over).
 _TRANSACTION_ATTEMPTS = 6
 _RETRY_FIRST_WAIT_SECONDS = 0.2
-# PostgreSQL answers worth a new try: serialization failure, deadlock (the other writer won).
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}
 # Held by whoever migrates a PostgreSQL database, so that two workers starting at once on a
 # fresh database do not both create the tables (the second then finds them at head).
 _MIGRATION_LOCK_KEY = 0x6F637266_6C6F77  # "ocrflow"
@@ -91,23 +90,36 @@ def _lock_for_migration(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _worth_retrying(error: DBAPIError) -> bool:
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    return error.connection_invalidated or sqlstate in _RETRYABLE_SQLSTATES
-
-
 def _retrying(work: Callable[[], _T]) -> _T:
     """Run ``work`` (one whole transaction) again after a lost connection or a lost race."""
     for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
         try:
             return work()
         except DBAPIError as error:
-            if attempt == _TRANSACTION_ATTEMPTS or not _worth_retrying(error):
+            if attempt == _TRANSACTION_ATTEMPTS or not is_transient(error):
                 raise
             wait = _RETRY_FIRST_WAIT_SECONDS * 2 ** (attempt - 1)
             logger.warning("database transaction cut (%s); retrying in %.1f s", error.orig, wait)
             time.sleep(wait)
     raise AssertionError("unreachable")
+
+
+def split_unchanged(
+    sources: Sequence[SourceObject],
+    stored_etags: Callable[[list[str]], Mapping[str, str | None]],
+    force: bool = False,
+) -> tuple[list[SourceObject], list[SourceObject]]:
+    """``(to_read, unchanged)``: a source is unchanged when it is stored (as read) with the
+    same ETag, and then skipped unless ``force``. ``stored_etags`` maps URIs to the stored
+    ETags (:meth:`DocumentStore.stored_etags`); with ``force`` it is not asked."""
+    if force:
+        return list(sources), []
+    known = stored_etags([source.uri for source in sources])
+    to_read: list[SourceObject] = []
+    unchanged: list[SourceObject] = []
+    for source in sources:
+        (unchanged if known.get(source.uri) == source.etag else to_read).append(source)
+    return to_read, unchanged
 
 
 class DocumentStore:

@@ -14,7 +14,7 @@ from typing import Any
 from prefect import task
 from prefect.tasks import exponential_backoff
 
-from ocrflow.ocr_tasks.errors import DocumentError
+from ocrflow.ocr_tasks.errors import DocumentError, is_transient
 from ocrflow.ocr_tasks.extract import finish_document, threshold_for
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
 from ocrflow.ocr_tasks.sources import SourceLocation, fetch_document, list_documents, s3_client
@@ -31,7 +31,7 @@ def worker_engine(settings: OcrSettings) -> OcrEngine:
     """One engine per process and settings: models load on the first chunk only, and again
     after every ``engine_recycle_chunks`` chunks when that is set. Call once per chunk."""
     key = settings.model_dump_json()
-    recycle_after = settings.engine_recycle_chunks
+    recycle_after = settings.engine.recycle_chunks
     if recycle_after and _CHUNKS_READ[key] >= recycle_after:
         retired = _ENGINES.pop(key, None)  # the sessions go with their last reference
         if retired is not None:
@@ -48,11 +48,8 @@ def _worth_retrying(_task: Any, _run: Any, state: Any) -> bool:
     """Retry I/O hiccups, not answers that will not change (no bucket, no access, bad URI)."""
     try:
         state.result()
-    except ValueError:
-        return False
     except Exception as error:
-        code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-        return code not in {"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"}
+        return is_transient(error)
     return True
 
 
@@ -94,7 +91,7 @@ def read_chunk(
     """Fetch and read a chunk in one engine call, so recognition batches across documents."""
     engine = worker_engine(settings)
     document_type = get_document_type(document_type_name) if document_type_name else None
-    threshold = threshold_for(document_type, min_confidence, settings.min_confidence)
+    threshold = threshold_for(document_type, min_confidence, settings.records.min_confidence)
     fetched: list[SourceObject] = []
     client = s3_client(s3_block) if any(source.bucket for source in sources) else None
     results = engine.read(_fetch_all(sources, fetched, client))

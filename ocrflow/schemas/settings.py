@@ -1,54 +1,140 @@
 """ocrflow's one settings object: defaults here, overridden by OCRFLOW_* variables,
-flow parameters and CLI flags (in that order)."""
+flow parameters and CLI flags (in that order).
+
+The settings come in groups by concern (``models``, ``engine``, ``decoding``, ``detection``,
+``orientation``, ``recognition``, ``records``, ``storage``), each a frozen pydantic model
+whose field descriptions are the reference documentation. In the environment a field is
+``OCRFLOW_<GROUP>__<FIELD>`` (``OCRFLOW_ENGINE__THREADS=4``); the flat names of earlier
+releases (``OCRFLOW_THREADS=4``) keep working through ``LEGACY_ENV_NAMES``.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 RuntimeName = Literal["onnxruntime", "paddle", "torch"]
 DeviceName = Literal["auto", "cpu", "cuda"]
 LineOrientationMode = Literal["off", "verify", "trust"]
 
+ENV_PREFIX = "OCRFLOW_"
+ENV_NESTED_DELIMITER = "__"
 
-class OcrSettings(BaseSettings):
-    """Engine settings. Every field can be set as OCRFLOW_<FIELD> in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="OCRFLOW_", frozen=True, extra="forbid")
+class _Group(BaseModel):
+    """One group of settings: frozen, and unknown names are refused."""
 
-    # Models and runtime
-    model_set: str = Field(
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelSettings(_Group):
+    """Which models read the pages, and where downloaded models are kept."""
+
+    set: str = Field(
         "ppocrv6-small",
-        description="Named model set: ppocrv6-small, ppocrv6-tiny, ppocrv5, ppocrv4.",
+        description=(
+            "Named model set the engine loads: ppocrv6-small (default), ppocrv6-tiny "
+            "(faster, less accurate), ppocrv5 or ppocrv4. The own-model settings below "
+            "replace single models of the set."
+        ),
     )
-    runtime: RuntimeName = Field("onnxruntime", description="Inference runtime plug.")
-    device: DeviceName = Field("auto", description="cuda when the runtime has it, else cpu.")
-    det_model: str | None = Field(None, description="Own detection model: path or s3:// URI.")
-    rec_model: str | None = Field(None, description="Own recognition model: path or s3:// URI.")
-    rec_charset: str | None = Field(None, description="Own recognition dictionary file.")
-    cls_model: str | None = Field(None, description="Own line angle classifier model.")
-    orientation_model: str | None = Field(None, description="Own page orientation model.")
-    model_cache_dir: Path = Field(
+    det: str | None = Field(
+        None,
+        description=(
+            "Own text detection model instead of the set's: a local path or an s3:// URI "
+            "(downloaded once into cache_dir). Empty: the set's model."
+        ),
+    )
+    rec: str | None = Field(
+        None,
+        description=(
+            "Own text recognition model instead of the set's: a local path or an s3:// URI. "
+            "Give charset too when the model does not carry its dictionary in its metadata."
+        ),
+    )
+    charset: str | None = Field(
+        None,
+        description=(
+            "Own recognition dictionary (one character a line), a path or an s3:// URI; it "
+            "is preferred to the dictionary in the recognition model's metadata."
+        ),
+    )
+    classifier: str | None = Field(
+        None,
+        description="Own text line angle (0/180°) classifier model: a path or an s3:// URI.",
+    )
+    orientation: str | None = Field(
+        None,
+        description="Own page orientation (0/90/180/270°) model: a path or an s3:// URI.",
+    )
+    cache_dir: Path = Field(
         Path.home() / ".cache" / "ocrflow" / "models",
-        description="Where models given as s3:// URIs are downloaded once.",
+        description=(
+            "Folder where models and dictionaries given as s3:// URIs are downloaded once "
+            "and reused by later runs."
+        ),
+    )
+
+
+class EngineSettings(_Group):
+    """How inference runs: which runtime, on which device, with how many threads."""
+
+    runtime: RuntimeName = Field(
+        "onnxruntime",
+        description=(
+            "Inference runtime plug: onnxruntime (default, CPU or CUDA), torch (the ONNX "
+            "graphs run by PyTorch, float16 on CUDA) or paddle (the optional paddle extra)."
+        ),
+    )
+    device: DeviceName = Field(
+        "auto",
+        description=(
+            "auto: CUDA when the runtime has it, else CPU; cpu: always the CPU; cuda: the "
+            "GPU, and an error when the runtime has no CUDA."
+        ),
     )
     threads: int = Field(
         0,
         ge=0,
-        description="Threads per inference call; 0: one per lane, or the runtime default.",
+        description=(
+            "Threads per inference call. 0: one per call when several lanes run at once, "
+            "else the runtime's default."
+        ),
     )
     lanes: int = Field(
         0,
         ge=0,
         description=(
             "Inference calls one engine runs at once on the CPU, each on its own thread "
-            "(pages side by side, recognition batches spread): 0: one per core."
+            "(pages side by side, recognition batches spread): 0: one per core. Runtimes "
+            "that cannot run calls concurrently always use one."
         ),
     )
-    engine_recycle_chunks: int = Field(
+    memory_arena: bool = Field(
+        True,
+        description=(
+            "ONNX Runtime's CPU memory arena: about 25% less CPU time for about 200 MB "
+            "more peak memory (RSS). Turn off on small-memory workers."
+        ),
+    )
+    half_precision: bool = Field(
+        True,
+        description=(
+            "With runtime torch on CUDA: run under float16 autocast (faster, less GPU "
+            "memory). CPU runs always stay float32."
+        ),
+    )
+    recycle_chunks: int = Field(
         0,
         ge=0,
         description=(
@@ -56,68 +142,134 @@ class OcrSettings(BaseSettings):
             "returning what the runtime accumulated (GPU memory, shape caches); 0: never."
         ),
     )
-    memory_arena: bool = Field(
-        True,
-        description="ONNX Runtime CPU memory arena: ~25% less CPU time, ~200 MB more peak RSS.",
-    )
-    half_precision: bool = Field(
-        True,
-        description="runtime=torch on CUDA: float16 autocast (CPU runs stay float32).",
-    )
 
-    # Decoding
-    pdf_dpi: int = Field(200, ge=36, le=1200, description="Rendering resolution for PDF pages.")
+
+class DecodingSettings(_Group):
+    """How files become page images, and which files are refused before decoding."""
+
+    pdf_dpi: int = Field(
+        200,
+        ge=36,
+        le=1200,
+        description="Resolution (dots per inch) at which PDF pages are rendered to images.",
+    )
     max_page_pixels: int = Field(
-        80_000_000, gt=0, description="Pages with more pixels are refused before decoding."
+        80_000_000,
+        gt=0,
+        description=(
+            "Pages (images, or rendered PDF pages) with more pixels than this are refused "
+            "before decoding, bounding memory for hostile or huge inputs."
+        ),
     )
-    max_pages: int = Field(1000, gt=0, description="Documents with more pages are refused.")
-    max_file_bytes: int = Field(512 * 1024 * 1024, gt=0, description="Larger files are refused.")
+    max_pages: int = Field(
+        1000, gt=0, description="Documents with more pages than this are refused."
+    )
+    max_file_bytes: int = Field(
+        512 * 1024 * 1024,
+        gt=0,
+        description="Files larger than this many bytes are refused without being read.",
+    )
 
-    # Detection
-    det_max_side: int = Field(
-        1600, ge=64, description="Pages are shrunk so their longer side is at most this."
-    )
-    det_min_side: int = Field(
-        0, ge=0, description="Small images are enlarged so their shorter side is at least this."
-    )
-    det_thresh: float | None = Field(None, description="Pixel threshold; None: model default.")
-    det_box_thresh: float | None = Field(None, description="Box score threshold; None: default.")
-    det_unclip_ratio: float | None = Field(None, description="Box expansion; None: default.")
-    det_max_candidates: int = Field(1000, gt=0)
 
-    # Orientation
-    page_orientation: bool = Field(True, description="Detect and undo 90/180/270° page scans.")
-    page_orientation_min_confidence: float = Field(0.8, ge=0, le=1)
-    line_orientation: LineOrientationMode = Field(
+class DetectionSettings(_Group):
+    """Text detection: page scaling, and the thresholds that turn the model's map into boxes."""
+
+    max_side: int = Field(
+        1600,
+        ge=64,
+        description=(
+            "Pages are shrunk so that their longer side is at most this many pixels before "
+            "detection (larger: small print found better, slower)."
+        ),
+    )
+    min_side: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Small images are enlarged so that their shorter side is at least this many "
+            "pixels before detection; 0: never enlarged."
+        ),
+    )
+    thresh: float | None = Field(
+        None,
+        description=(
+            "Probability above which a pixel of the detection map counts as text; empty: "
+            "the model set's default."
+        ),
+    )
+    box_thresh: float | None = Field(
+        None,
+        description=(
+            "Mean probability a candidate box needs to be kept as a text line; empty: the "
+            "model set's default."
+        ),
+    )
+    unclip_ratio: float | None = Field(
+        None,
+        description=(
+            "How far detected boxes are expanded around the text (larger: looser boxes); "
+            "empty: the model set's default."
+        ),
+    )
+    max_candidates: int = Field(
+        1000,
+        gt=0,
+        description="At most this many candidate boxes are taken from one page's map.",
+    )
+
+
+class OrientationSettings(_Group):
+    """Turned pages (90/180/270°) and upside-down lines (180°)."""
+
+    page: bool = Field(
+        True,
+        description=(
+            "Detect pages scanned turned by 90, 180 or 270° and turn them upright before "
+            "detection (one extra model call per page)."
+        ),
+    )
+    page_min_confidence: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description=(
+            "A page is turned only when the orientation model is at least this confident; "
+            "below it the page is read as it is."
+        ),
+    )
+    line: LineOrientationMode = Field(
         "verify",
         description=(
             "off: never flip lines; verify: flip a line the classifier calls 180° only when "
             "the flipped reading is more confident; trust: flip whatever the classifier says."
         ),
     )
-    cls_thresh: float = Field(0.9, ge=0, le=1)
-    cls_batch_size: int = Field(64, gt=0)
-
-    # Records and storage
-    min_confidence: float = Field(
-        0.5, ge=0, le=1, description="Lines below this confidence are dropped (counted per page)."
+    cls_thresh: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description=(
+            "The line classifier's probability for 180° needed before a line counts as "
+            "upside down (line verify or trust)."
+        ),
     )
-    database_url: str = Field(
-        "sqlite:///ocrflow.db", description="SQLAlchemy URL: SQLite file or postgresql+psycopg."
-    )
+    cls_batch_size: int = Field(64, gt=0, description="Line crops per line angle classifier call.")
 
-    # Recognition
-    rec_batch_size: int = Field(32, gt=0, description="Line crops per recognition call.")
-    rec_batch_width_budget: int = Field(
+
+class RecognitionSettings(_Group):
+    """Text recognition: how line crops are batched."""
+
+    batch_size: int = Field(32, gt=0, description="Line crops per recognition call.")
+    batch_width_budget: int = Field(
         4096,
         ge=0,
         description=(
             "Summed padded width (px) of the lines in the recognition batches running at once "
             "(shared by the lanes): wide lines go in smaller batches, which bounds peak memory "
-            "on large pages. 0: rec_batch_size only."
+            "on large pages. 0: batch_size only."
         ),
     )
-    rec_short_line_width: int = Field(
+    short_line_width: int = Field(
         160,
         ge=0,
         description=(
@@ -125,6 +277,181 @@ class OcrSettings(BaseSettings):
             "PaddleOCR's 320: recognition 20% faster on SROIE/FUNSD (ocrflow bench). 0: off."
         ),
     )
-    rec_flush_lines: int = Field(
-        2048, gt=0, description="Recognise pending crops once this many have been cut."
+    flush_lines: int = Field(
+        2048,
+        gt=0,
+        description=(
+            "Recognise the pending line crops once this many have been cut (across the "
+            "documents of one call), bounding the memory they hold."
+        ),
     )
+
+
+class RecordSettings(_Group):
+    """What is kept of the recognised text."""
+
+    min_confidence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Lines recognised with less confidence than this are dropped (and counted per "
+            "page); a document type or a flow parameter may set its own."
+        ),
+    )
+
+
+class StorageSettings(_Group):
+    """Where results are stored."""
+
+    database_url: str = Field(
+        "sqlite:///ocrflow.db",
+        description=(
+            "SQLAlchemy URL of the results database: a SQLite file (sqlite:///path.db) or "
+            "PostgreSQL (postgresql+psycopg://user:password@host/db)."
+        ),
+    )
+
+
+#: The flat environment names of earlier releases, each the ``group.field`` it sets.
+#: A nested name (``OCRFLOW_ENGINE__THREADS``) wins over its flat alias when both are set.
+LEGACY_ENV_NAMES: dict[str, str] = {
+    "OCRFLOW_MODEL_SET": "models.set",
+    "OCRFLOW_DET_MODEL": "models.det",
+    "OCRFLOW_REC_MODEL": "models.rec",
+    "OCRFLOW_REC_CHARSET": "models.charset",
+    "OCRFLOW_CLS_MODEL": "models.classifier",
+    "OCRFLOW_ORIENTATION_MODEL": "models.orientation",
+    "OCRFLOW_MODEL_CACHE_DIR": "models.cache_dir",
+    "OCRFLOW_RUNTIME": "engine.runtime",
+    "OCRFLOW_DEVICE": "engine.device",
+    "OCRFLOW_THREADS": "engine.threads",
+    "OCRFLOW_LANES": "engine.lanes",
+    "OCRFLOW_MEMORY_ARENA": "engine.memory_arena",
+    "OCRFLOW_HALF_PRECISION": "engine.half_precision",
+    "OCRFLOW_ENGINE_RECYCLE_CHUNKS": "engine.recycle_chunks",
+    "OCRFLOW_PDF_DPI": "decoding.pdf_dpi",
+    "OCRFLOW_MAX_PAGE_PIXELS": "decoding.max_page_pixels",
+    "OCRFLOW_MAX_PAGES": "decoding.max_pages",
+    "OCRFLOW_MAX_FILE_BYTES": "decoding.max_file_bytes",
+    "OCRFLOW_DET_MAX_SIDE": "detection.max_side",
+    "OCRFLOW_DET_MIN_SIDE": "detection.min_side",
+    "OCRFLOW_DET_THRESH": "detection.thresh",
+    "OCRFLOW_DET_BOX_THRESH": "detection.box_thresh",
+    "OCRFLOW_DET_UNCLIP_RATIO": "detection.unclip_ratio",
+    "OCRFLOW_DET_MAX_CANDIDATES": "detection.max_candidates",
+    "OCRFLOW_PAGE_ORIENTATION": "orientation.page",
+    "OCRFLOW_PAGE_ORIENTATION_MIN_CONFIDENCE": "orientation.page_min_confidence",
+    "OCRFLOW_LINE_ORIENTATION": "orientation.line",
+    "OCRFLOW_CLS_THRESH": "orientation.cls_thresh",
+    "OCRFLOW_CLS_BATCH_SIZE": "orientation.cls_batch_size",
+    "OCRFLOW_REC_BATCH_SIZE": "recognition.batch_size",
+    "OCRFLOW_REC_BATCH_WIDTH_BUDGET": "recognition.batch_width_budget",
+    "OCRFLOW_REC_SHORT_LINE_WIDTH": "recognition.short_line_width",
+    "OCRFLOW_REC_FLUSH_LINES": "recognition.flush_lines",
+    "OCRFLOW_MIN_CONFIDENCE": "records.min_confidence",
+    "OCRFLOW_DATABASE_URL": "storage.database_url",
+}
+
+
+class LegacyEnvSource(PydanticBaseSettingsSource):
+    """The flat ``OCRFLOW_<FIELD>`` names of ``LEGACY_ENV_NAMES``, read as the nested
+    ``{group: {field: value}}`` they stand for (matched ignoring case, as pydantic-settings
+    matches names). It comes after the nested environment source, so that
+    ``OCRFLOW_<GROUP>__<FIELD>`` wins over the flat alias of the same field."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        # Unused: __call__ reads the aliases by their own names, not per field.
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        environment = {name.upper(): value for name, value in os.environ.items()}
+        values: dict[str, dict[str, Any]] = {}
+        for name, path in LEGACY_ENV_NAMES.items():
+            if name in environment:
+                group, field = path.split(".")
+                values.setdefault(group, {})[field] = environment[name]
+        return values
+
+
+class OcrSettings(BaseSettings):
+    """Engine settings, grouped by concern.
+
+    Each field can be set in the environment as ``OCRFLOW_<GROUP>__<FIELD>``
+    (``OCRFLOW_ENGINE__THREADS=4``), or by its flat name of earlier releases
+    (``OCRFLOW_THREADS=4``, see ``LEGACY_ENV_NAMES``); when both are set, the nested name
+    wins. Keyword arguments win over both. For a copy with some fields changed (CLI flags,
+    flow parameters), use ``with_overrides``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        frozen=True,
+        extra="forbid",
+    )
+
+    models: ModelSettings = Field(default_factory=ModelSettings, description=ModelSettings.__doc__)
+    engine: EngineSettings = Field(
+        default_factory=EngineSettings, description=EngineSettings.__doc__
+    )
+    decoding: DecodingSettings = Field(
+        default_factory=DecodingSettings, description=DecodingSettings.__doc__
+    )
+    detection: DetectionSettings = Field(
+        default_factory=DetectionSettings, description=DetectionSettings.__doc__
+    )
+    orientation: OrientationSettings = Field(
+        default_factory=OrientationSettings, description=OrientationSettings.__doc__
+    )
+    recognition: RecognitionSettings = Field(
+        default_factory=RecognitionSettings, description=RecognitionSettings.__doc__
+    )
+    records: RecordSettings = Field(
+        default_factory=RecordSettings, description=RecordSettings.__doc__
+    )
+    storage: StorageSettings = Field(
+        default_factory=StorageSettings, description=StorageSettings.__doc__
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win, field by field: keyword arguments, then the nested
+        # environment names, then their flat legacy aliases.
+        return (
+            init_settings,
+            env_settings,
+            LegacyEnvSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Self:
+        """A validated copy with the fields named by dotted paths (``"engine.threads"``)
+        set to the given values; the environment is not read again. An unknown path is a
+        ``ValueError``; so is a value the field refuses (pydantic's ``ValidationError``)."""
+        data = self.model_dump()
+        for path, value in overrides.items():
+            group, _, name = path.partition(".")
+            group_field = type(self).model_fields.get(group)
+            group_type = group_field.annotation if group_field is not None else None
+            if not (
+                isinstance(group_type, type)
+                and issubclass(group_type, BaseModel)
+                and name in group_type.model_fields
+            ):
+                raise ValueError(f"unknown setting {path!r}: give group.field, e.g. engine.threads")
+            data[group][name] = value
+        return self.model_validate(data)
+
+
+def settings_with(overrides: Mapping[str, Any]) -> OcrSettings:
+    """Settings from the environment with the given ``group.field`` overrides on top."""
+    return OcrSettings().with_overrides(overrides)

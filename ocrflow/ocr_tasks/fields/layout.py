@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ocrflow.bench.evaluation import edit_distance
+from rapidfuzz.distance import Levenshtein
+
+from ocrflow.ocr_tasks.reading_order import row_order
 from ocrflow.schemas.records import LineResult, PageResult
 
 _FOLD = str.maketrans({"0": "o", "1": "i", "l": "i", "|": "i", "5": "s", "8": "b", "$": "s"})
@@ -44,9 +46,8 @@ class Line:
 def page_lines(pages: Iterable[PageResult]) -> list[Line]:
     """Every line of every page, in page order, then top to bottom by rows, then left to right.
 
-    Rows are grouped here rather than taken from the engine's order: a line belongs to a row
-    when its centre is within 0.4 of the shorter height of the row's first line's centre,
-    which keeps tall, slightly overlapping lines (large print) on rows of their own.
+    Rows are grouped here (lines may come from elsewhere than the engine), with the engine's
+    rule: :func:`ocrflow.ocr_tasks.reading_order.row_order`.
     """
     lines: list[Line] = []
     for page in pages:
@@ -61,20 +62,10 @@ def _boxed(page: int, line: LineResult) -> Line:
     return Line(page, line, min(xs), min(ys), max(xs), max(ys))
 
 
-def _centre(line: Line) -> float:
-    return (line.y0 + line.y1) / 2
-
-
 def _reading_order(lines: list[Line]) -> list[Line]:
-    rows: list[list[Line]] = []
-    for line in sorted(lines, key=_centre):
-        first = rows[-1][0] if rows else None
-        limit = 0.4 * min(first.height, line.height) if first else 0.0
-        if first is not None and abs(_centre(line) - _centre(first)) <= limit:
-            rows[-1].append(line)
-        else:
-            rows.append([line])
-    return [line for row in rows for line in sorted(row, key=lambda item: item.x0)]
+    tops = [line.y0 for line in lines]
+    order = row_order(tops, [line.y1 for line in lines], [line.x0 for line in lines])
+    return [lines[index] for index in order]
 
 
 def same_row(a: Line, b: Line) -> bool:
@@ -151,7 +142,7 @@ def _prefix_distance(text: str, target: str, allowed: int) -> tuple[int, int]:
     """The fewest edits from a prefix of ``text`` to ``target``, and that prefix's length."""
     best = (allowed + 1, 0)
     for length in range(max(len(target) - allowed, 1), min(len(target) + allowed, len(text)) + 1):
-        distance = edit_distance(text[:length], target)
+        distance = Levenshtein.distance(text[:length], target, score_cutoff=allowed)
         if distance < best[0]:
             best = (distance, length)
     return best

@@ -46,11 +46,11 @@ class Runtime(Protocol):
 
 
 def load_runtime(settings: OcrSettings) -> Runtime:
-    if settings.runtime == "paddle":
+    if settings.engine.runtime == "paddle":
         from ocrflow.ocr_tasks.runtimes.paddle import PaddleRuntime
 
         return PaddleRuntime(settings)
-    if settings.runtime == "torch":
+    if settings.engine.runtime == "torch":
         from ocrflow.ocr_tasks.runtimes.torch_runtime import TorchRuntime
 
         return TorchRuntime(settings)

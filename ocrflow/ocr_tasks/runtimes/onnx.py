@@ -35,8 +35,8 @@ class OnnxRuntime:
 
     def __init__(self, settings: OcrSettings) -> None:
         available = ort.get_available_providers()
-        wants_cuda = settings.device in ("auto", "cuda")
-        if settings.device == "cuda" and "CUDAExecutionProvider" not in available:
+        wants_cuda = settings.engine.device in ("auto", "cuda")
+        if settings.engine.device == "cuda" and "CUDAExecutionProvider" not in available:
             raise RuntimeError("device=cuda but onnxruntime has no CUDAExecutionProvider")
         use_cuda = wants_cuda and "CUDAExecutionProvider" in available
         self.device = "cuda" if use_cuda else "cpu"
@@ -50,13 +50,15 @@ class OnnxRuntime:
         self._options.log_severity_level = 3
         # Measured on SROIE receipts: the arena saves ~25% CPU time for ~200 MB of peak RSS
         # (it keeps the largest buffers it has seen); off is the choice for tight memory.
-        self._options.enable_cpu_mem_arena = settings.memory_arena
-        if settings.memory_arena and not use_cuda:
+        self._options.enable_cpu_mem_arena = settings.engine.memory_arena
+        if settings.engine.memory_arena and not use_cuda:
             _share_one_cpu_arena()
             self._options.add_session_config_entry("session.use_env_allocators", "1")
         # concurrent runs on one session are safe; on a GPU they would only queue
         self.concurrent_runs = not use_cuda
-        threads = settings.threads or (1 if lane_count(settings, self.concurrent_runs) > 1 else 0)
+        threads = settings.engine.threads or (
+            1 if lane_count(settings, self.concurrent_runs) > 1 else 0
+        )
         if threads:
             self._options.intra_op_num_threads = threads
             self._options.inter_op_num_threads = 1

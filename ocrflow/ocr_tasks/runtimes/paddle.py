@@ -56,10 +56,10 @@ class PaddleRuntime:
         has_cuda = (
             bool(paddle.device.is_compiled_with_cuda()) and paddle.device.cuda.device_count() > 0
         )
-        if settings.device == "cuda" and not has_cuda:
+        if settings.engine.device == "cuda" and not has_cuda:
             raise RuntimeError("device=cuda but paddlepaddle has no CUDA device")
-        self.device = "cuda" if has_cuda and settings.device != "cpu" else "cpu"
-        self._threads = settings.threads or 2
+        self.device = "cuda" if has_cuda and settings.engine.device != "cpu" else "cpu"
+        self._threads = settings.engine.threads or 2
 
     def can_load(self, model: ModelFile) -> bool:
         return model.paddle_dir is not None and model.paddle_dir.is_dir()

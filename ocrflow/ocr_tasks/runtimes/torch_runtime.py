@@ -61,13 +61,13 @@ class TorchRuntime:
 
     def __init__(self, settings: OcrSettings) -> None:
         has_cuda = torch.cuda.is_available()
-        if settings.device == "cuda" and not has_cuda:
+        if settings.engine.device == "cuda" and not has_cuda:
             raise RuntimeError("device=cuda but torch has no CUDA device")
-        self.device = "cuda" if has_cuda and settings.device != "cpu" else "cpu"
+        self.device = "cuda" if has_cuda and settings.engine.device != "cpu" else "cpu"
         # float16 only where it pays and is checked: on the GPU. CPU runs stay float32.
-        self._half = settings.half_precision and self.device == "cuda"
-        if settings.threads:
-            torch.set_num_threads(settings.threads)
+        self._half = settings.engine.half_precision and self.device == "cuda"
+        if settings.engine.threads:
+            torch.set_num_threads(settings.engine.threads)
 
     def can_load(self, model: ModelFile) -> bool:
         """An ONNX file whose every operator this runtime has (the others run on ONNX
