@@ -68,15 +68,7 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     log = home / "server.log"
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [*command, "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    server = start_logged([*command, "--port", str(port)], env, log)
     try:
         wait_until_healthy(api_url, server, log)
         yield api_url
@@ -86,6 +78,21 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 ingest.kill()
         _STARTED.clear()
         _stop(server)
+
+
+def start_logged(command: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """COMMAND started from the repository root with its output in LOG, in a process group
+    of its own: a test kills it, and whatever it started, as one."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def wait_until_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -194,6 +201,14 @@ def expected_readings(documents: Mapping[str, bytes]) -> dict[str, Reading]:
             ),
         )
     return {uri: by_bytes[data] for uri, data in documents.items()}
+
+
+def upload_source(stem: str, count: int, distinct: int) -> tuple[str, dict[str, Reading]]:
+    """A new bucket of ``count`` receipts under ``in/`` (see ``upload_documents``): the source
+    URI an ingest lists, and what each document must read as."""
+    bucket = new_bucket(stem)
+    documents = upload_documents(bucket, "in/", count, distinct)
+    return f"s3://{bucket}/in/", expected_readings(documents)
 
 
 # What is stored -------------------------------------------------------------------------
@@ -377,17 +392,7 @@ def start_ingest(
         "--chunk-size",
         str(chunk_size),
     ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    ingest = IngestProcess(process, log, time.perf_counter())
+    ingest = IngestProcess(start_logged(command, env, log), log, time.perf_counter())
     _STARTED.append(ingest)
     return ingest
 

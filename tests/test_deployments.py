@@ -37,7 +37,7 @@ from ocrflow.ocr_tasks import query
 from ocrflow.ocr_tasks.store import upgrade_database
 from tests.conftest import SAMPLES
 from tests.databases import fresh_postgres_schema
-from tests.ingest_runs import wait_until_healthy
+from tests.ingest_runs import start_logged, wait_until_healthy
 from tests.s3server import bucket_of_receipts, free_port
 
 # One server and worker per module: with `--dist loadgroup` xdist keeps these tests together
@@ -92,19 +92,6 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=10)
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            args,
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, killed as one
-        )
-
-
 def _tail(log: Path, chars: int = 4000) -> str:
     return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
 
@@ -147,7 +134,7 @@ def prefect_server(workdir: Path) -> Iterator[str]:
         PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
     )
     log = workdir / "server.log"
-    server = _start(
+    server = start_logged(
         [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log
     )
     try:
@@ -197,7 +184,7 @@ def _worker(
     command = [*PREFECT, "worker", "start", "--pool", pool, "--type", "process"]
     if pool == "tasks":
         command = [str(Path(sys.executable).parent / "ocrflow"), "task-worker"]
-    worker = _start(command, env, log)
+    worker = start_logged(command, env, log)
     try:
         time.sleep(1)
         if worker.poll() is not None:

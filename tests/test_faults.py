@@ -42,6 +42,7 @@ from tests.ingest_runs import (
     run_ingest,
     start_ingest,
     upload_documents,
+    upload_source,
 )
 
 # prefect_api_url (conftest): one Prefect server per test process, shared with test_soak.
@@ -128,10 +129,7 @@ def test_downloads_cut_mid_body_are_started_again(s3_env: str) -> None:
 def test_a_killed_ingestion_resumes_without_loss_or_duplicates(
     prefect_api_url: str, s3_env: str, pg: str, tmp_path: Path
 ) -> None:
-    bucket = new_bucket("crash")
-    documents = upload_documents(bucket, "in/", CRASH_DOCUMENTS, distinct=50)
-    expected = expected_readings(documents)
-    source = f"s3://{bucket}/in/"
+    source, expected = upload_source("crash", CRASH_DOCUMENTS, distinct=50)
     first = start_ingest(source, pg, prefect_api_url, s3_env, tmp_path / "first.log", 20)
     done_at_kill = _kill_after(first, pg, source, KILL_AFTER_DONE)
     interrupted = audit(pg, expected)
@@ -192,12 +190,9 @@ def test_a_database_connection_cut_mid_run_is_retried(
 ) -> None:
     """The ingest's PostgreSQL backends are terminated from a second connection while it
     stores (pg_terminate_backend), mid-transaction and idle in its pool."""
-    bucket = new_bucket("dbcut")
-    documents = upload_documents(bucket, "in/", DB_CUT_DOCUMENTS, distinct=40)
-    expected = expected_readings(documents)
+    source, expected = upload_source("dbcut", DB_CUT_DOCUMENTS, distinct=40)
     application = f"ocrflow-cut-{uuid.uuid4().hex[:8]}"
     url = f"{pg}&application_name={application}"
-    source = f"s3://{bucket}/in/"
     ingest = start_ingest(source, url, prefect_api_url, s3_env, tmp_path / "i.log", 25)
     cuts = _cut_connections_while_running(ingest.process, pg, source, application)
     assert ingest.wait(240) == 0, ingest.output()
@@ -222,10 +217,7 @@ def test_two_ingestions_of_one_prefix_at_once_store_one_copy(
     """Both start on a database nobody has migrated, list the same documents, read and store
     all of them: each document ends stored once, whole."""
     url = fresh_pg if database == "postgresql" else f"sqlite:///{tmp_path / 'race.db'}"
-    bucket = new_bucket("race")
-    documents = upload_documents(bucket, "in/", RACE_DOCUMENTS, distinct=20)
-    expected = expected_readings(documents)
-    source = f"s3://{bucket}/in/"
+    source, expected = upload_source("race", RACE_DOCUMENTS, distinct=20)
     runs = [
         start_ingest(source, url, prefect_api_url, s3_env, tmp_path / f"{n}.log", 20)
         for n in range(2)

@@ -26,10 +26,8 @@ from tests.databases import temporary_postgres_schema
 from tests.ingest_runs import (
     audit,
     done_count,
-    expected_readings,
-    new_bucket,
     start_ingest,
-    upload_documents,
+    upload_source,
 )
 
 SOAK_DOCUMENTS = int(os.environ.get("OCRFLOW_SOAK_DOCUMENTS", "2000"))
@@ -58,10 +56,7 @@ def soak_pg() -> Iterator[str]:
 def test_memory_does_not_grow_with_documents(
     prefect_api_url: str, s3_env: str, soak_pg: str, tmp_path: Path
 ) -> None:
-    bucket = new_bucket("soak")
-    documents = upload_documents(bucket, "in/", SOAK_DOCUMENTS, distinct=100)
-    expected = expected_readings(documents)
-    source = f"s3://{bucket}/in/"
+    source, expected = upload_source("soak", SOAK_DOCUMENTS, distinct=100)
     ingest = start_ingest(
         source, soak_pg, prefect_api_url, s3_env, tmp_path / "soak.log", CHUNK_SIZE
     )

@@ -157,6 +157,50 @@ def _page_record(
     )
 
 
+def _rapidocr_params(reference: _DecodingReference) -> dict[str, Any]:
+    """What both RapidOCR generations are given, under rapidocr-onnxruntime 1.4's names."""
+    settings = reference.settings
+    thresh, box_thresh, unclip = reference.det_thresholds()
+    params: dict[str, Any] = {
+        "text_score": 0.0,
+        "use_cls": settings.orientation.line != "off",
+        "det_model_path": reference.onnx_file("det"),
+        "det_limit_side_len": settings.detection.max_side,
+        "det_limit_type": "max",
+        "det_thresh": thresh,
+        "det_box_thresh": box_thresh,
+        "det_unclip_ratio": unclip,
+        "cls_model_path": reference.onnx_file("cls"),
+        "cls_thresh": settings.orientation.cls_thresh,
+        "rec_model_path": reference.onnx_file("rec"),
+    }
+    if reference.model_set.charset_file is not None:
+        params["rec_keys_path"] = str(reference.model_set.charset_file)
+    if settings.engine.threads:
+        params["intra_op_num_threads"] = settings.engine.threads
+        params["inter_op_num_threads"] = 1
+    return params
+
+
+# rapidocr 3.x reads the same settings in sections of its config.
+_RAPIDOCR3_NAMES = {
+    "text_score": "Global.text_score",
+    "use_cls": "Global.use_cls",
+    "det_model_path": "Det.model_path",
+    "det_limit_side_len": "Det.limit_side_len",
+    "det_limit_type": "Det.limit_type",
+    "det_thresh": "Det.thresh",
+    "det_box_thresh": "Det.box_thresh",
+    "det_unclip_ratio": "Det.unclip_ratio",
+    "cls_model_path": "Cls.model_path",
+    "cls_thresh": "Cls.cls_thresh",
+    "rec_model_path": "Rec.model_path",
+    "rec_keys_path": "Rec.rec_keys_path",
+    "intra_op_num_threads": "EngineConfig.onnxruntime.intra_op_num_threads",
+    "inter_op_num_threads": "EngineConfig.onnxruntime.inter_op_num_threads",
+}
+
+
 class RapidOcrEngine(_DecodingReference):
     """rapidocr 3.x on ONNX Runtime."""
 
@@ -164,26 +208,8 @@ class RapidOcrEngine(_DecodingReference):
         super().__init__(settings)
         rapidocr = importlib.import_module("rapidocr")  # Any: its output types are a union
 
-        thresh, box_thresh, unclip = self.det_thresholds()
-        params: dict[str, Any] = {
-            "Global.text_score": 0.0,
-            "Global.log_level": "error",
-            "Global.use_cls": settings.orientation.line != "off",
-            "Det.model_path": self.onnx_file("det"),
-            "Det.limit_side_len": settings.detection.max_side,
-            "Det.limit_type": "max",
-            "Det.thresh": thresh,
-            "Det.box_thresh": box_thresh,
-            "Det.unclip_ratio": unclip,
-            "Cls.model_path": self.onnx_file("cls"),
-            "Cls.cls_thresh": settings.orientation.cls_thresh,
-            "Rec.model_path": self.onnx_file("rec"),
-        }
-        if self.model_set.charset_file is not None:
-            params["Rec.rec_keys_path"] = str(self.model_set.charset_file)
-        if settings.engine.threads:
-            params["EngineConfig.onnxruntime.intra_op_num_threads"] = settings.engine.threads
-            params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+        params = {_RAPIDOCR3_NAMES[name]: value for name, value in _rapidocr_params(self).items()}
+        params["Global.log_level"] = "error"
         self._ocr: Any = rapidocr.RapidOCR(params=params)
         self.name = RAPIDOCR
         self.version = f"rapidocr {installed_version('rapidocr')}"
@@ -202,26 +228,7 @@ class RapidOcrOnnxruntimeEngine(_DecodingReference):
         super().__init__(settings)
         rapidocr_onnxruntime = importlib.import_module("rapidocr_onnxruntime")  # untyped
 
-        thresh, box_thresh, unclip = self.det_thresholds()
-        params: dict[str, Any] = {
-            "text_score": 0.0,
-            "use_cls": settings.orientation.line != "off",
-            "det_model_path": self.onnx_file("det"),
-            "det_limit_side_len": settings.detection.max_side,
-            "det_limit_type": "max",
-            "det_thresh": thresh,
-            "det_box_thresh": box_thresh,
-            "det_unclip_ratio": unclip,
-            "cls_model_path": self.onnx_file("cls"),
-            "cls_thresh": settings.orientation.cls_thresh,
-            "rec_model_path": self.onnx_file("rec"),
-        }
-        if self.model_set.charset_file is not None:
-            params["rec_keys_path"] = str(self.model_set.charset_file)
-        if settings.engine.threads:
-            params["intra_op_num_threads"] = settings.engine.threads
-            params["inter_op_num_threads"] = 1
-        self._ocr: Any = rapidocr_onnxruntime.RapidOCR(**params)
+        self._ocr: Any = rapidocr_onnxruntime.RapidOCR(**_rapidocr_params(self))
         self.name = RAPIDOCR_ORT
         self.version = f"rapidocr-onnxruntime {installed_version('rapidocr-onnxruntime')}"
 

