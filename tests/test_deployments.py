@@ -415,10 +415,10 @@ def test_ingest_run_started_from_the_prefect_ui_completes(
         page.locator("input[type=number]").first.fill("2")  # chunk size
         page.get_by_role("button", name="Submit").click()
         page.wait_for_url(f"**/deployments/deployment/{deployment_id}**")
-        _reload_until(page, lambda: page.get_by_text(run_name).first.is_visible(), cpu_worker)
-        page.get_by_text(run_name).first.click()
-        page.wait_for_url("**/runs/flow-run/**")
-        run_id = page.url.split("/runs/flow-run/")[1].split("?")[0].strip("/")
+        # The run is found by its name through the API, then watched on its own page: the
+        # deployment's Runs tab of Debian's Chromium 156.0.8078.114 lists no runs at all.
+        run_id = _flow_run_named(prefect_server, run_name)
+        page.goto(f"{ui}/runs/flow-run/{run_id}")
         _reload_until(
             page,
             lambda: page.get_by_text("Completed", exact=True).first.is_visible(),
@@ -437,6 +437,18 @@ def test_ingest_run_started_from_the_prefect_ui_completes(
     documents = query.documents(pg_url)
     ours = documents[documents["source"].str.startswith(f"s3://{bucket}/")]
     assert ours["status"].tolist() == ["done", "done", "done"]
+
+
+def _flow_run_named(api_url: str, name: str, timeout: float = RUN_SECONDS) -> str:
+    """The id of the flow run called ``name``, waiting until the server has it."""
+    deadline = time.monotonic() + timeout
+    body = {"flow_runs": {"name": {"any_": [name]}}}
+    while True:
+        runs = httpx.post(f"{api_url}/flow_runs/filter", json=body, timeout=30).json()
+        if runs:
+            return str(runs[0]["id"])
+        assert time.monotonic() < deadline, f"no flow run named {name}"
+        time.sleep(1)
 
 
 def _reload_until(
