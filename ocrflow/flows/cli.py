@@ -13,6 +13,7 @@ import typer
 from ocrflow.bench import cli as cli_bench
 from ocrflow.flows import cli_data, cli_ingest, task_worker
 from ocrflow.flows import deploy as cli_deploy
+from ocrflow.flows.cli_fields import fields_app
 from ocrflow.flows.cli_options import (
     DetMaxSideOption,
     LineOrientationOption,
@@ -122,6 +123,7 @@ app.command("run-deployment")(cli_deploy.run_deployment)
 app.command("task-worker")(task_worker.task_worker)
 app.add_typer(cli_data.query_app, name="query")
 app.add_typer(cli_data.db_app, name="db")
+app.add_typer(fields_app, name="fields")
 
 
 def _help_paragraphs(text: str) -> str:

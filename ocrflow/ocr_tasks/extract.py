@@ -18,7 +18,7 @@ from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
 from ocrflow.ocr_tasks.sources import local_source
 from ocrflow.ocr_tasks.store import DocumentStore, split_unchanged
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
-from ocrflow.schemas.records import DocumentResult, SourceObject
+from ocrflow.schemas.records import DocumentResult, FieldResult, LineRef, SourceObject
 
 
 def ocrflow_version() -> str:
@@ -45,11 +45,16 @@ def finish_document(
     document_type: type[DocumentType] | None,
     min_confidence: float,
 ) -> DocumentResult:
-    """Drop unconfident lines, then find the declared fields in what is left."""
+    """Find the declared fields among all the lines read, then drop unconfident lines.
+
+    Every line is evidence: a field read from a line under ``min_confidence`` is kept for
+    review with its raw text, and its line references (which point at kept lines only) are
+    renumbered like the kept lines."""
     filtered = drop_unconfident_lines(result, min_confidence)
-    fields = []
-    if document_type is not None and filtered.status == "done":
-        fields = extract_fields(document_type, filtered.pages)
+    fields: list[FieldResult] = []
+    if document_type is not None and result.status == "done":
+        found = extract_fields(document_type, result.pages, min_confidence=min_confidence)
+        fields = [_kept_refs(field, result, min_confidence) for field in found]
     return filtered.model_copy(
         update={
             "origin": origin,
@@ -58,6 +63,20 @@ def finish_document(
             "ocrflow_version": ocrflow_version(),
         }
     )
+
+
+def _kept_refs(field: FieldResult, result: DocumentResult, min_confidence: float) -> FieldResult:
+    """The field's line references in the kept lines' numbering (dropped lines: left out)."""
+    renumber: dict[tuple[int, int], int] = {}
+    for page in result.pages:
+        kept = [line for line in page.lines if line.confidence >= min_confidence]
+        renumber.update({(page.number, line.order): i for i, line in enumerate(kept)})
+    refs = [
+        LineRef(page=ref.page, order=renumber[(ref.page, ref.order)])
+        for ref in field.lines
+        if (ref.page, ref.order) in renumber
+    ]
+    return field.model_copy(update={"lines": refs})
 
 
 @dataclass

@@ -118,6 +118,9 @@ class DocumentType(BaseModel):
     generic_pairs: ClassVar[bool] = False
     # Lines under this confidence are dropped for this type; None: the setting decides.
     min_confidence: ClassVar[float | None] = None
+    # "auto": the type's fitted field model when it has one (``ocrflow fields fit``), else the
+    # rules; "rules": the rules only, whatever model there is.
+    field_scorer: ClassVar[Literal["auto", "rules"]] = "auto"
 
     @classmethod
     def field_specs(cls) -> list[FieldSpec]:

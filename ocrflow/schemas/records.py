@@ -61,7 +61,12 @@ class FieldResult(BaseModel):
     value: FieldValue | None = Field(
         None, description="The typed value; None when it did not parse or validate."
     )
-    confidence: float = Field(description="Raw recogniser confidence of the source line(s).")
+    confidence: float = Field(
+        description=(
+            "Probability that the value is right, from the type's fitted model (calibrated on "
+            "held-out documents); without a model, the recogniser's confidence of its line(s)."
+        )
+    )
     lines: list[LineRef] = Field(default_factory=list)
     status: Literal["ok", "needs_review"] = "ok"
     reason: str | None = Field(None, description="Why the field needs review.")

@@ -4,17 +4,26 @@
 per declared field (a required field that is not found comes back ``needs_review``), or for
 ``generic_pairs`` types (``form``) one per label → value pair on the pages. A value that does
 not parse or validate keeps its raw text with status ``needs_review`` and a reason; nothing
-here raises on what the pages hold. Lines are taken as given: any confidence filtering has
-been done before.
+here raises on what the pages hold.
+
+Every recognised line is evidence: pass the pages as read (before the line filter) with
+``min_confidence``, and a field read from a line under it comes back ``needs_review`` with
+its raw text. A type with a fitted model (:func:`~ocrflow.ocr_tasks.fields.decide.model_path`;
+``ocrflow fields fit``) has its fields chosen among all candidates by that model, with a
+calibrated confidence; ``scorer="rules"`` (or a type without a model) uses the hand rules,
+whose confidence is the OCR's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
-from ocrflow.ocr_tasks.fields.layout import page_lines
+from ocrflow.ocr_tasks.fields.decide import extract_learned, type_model
+from ocrflow.ocr_tasks.fields.layout import Line, page_lines
 from ocrflow.ocr_tasks.fields.pairs import extract_pairs
 from ocrflow.ocr_tasks.fields.rules import extract_declared
+from ocrflow.ocr_tasks.fields.scorer import TypeModel
 from ocrflow.ocr_tasks.fields.values import (
     find_amount,
     find_date,
@@ -35,12 +44,54 @@ __all__ = [
 ]
 
 
+Scorer = Literal["auto", "rules"]
+
+
 def extract_fields(
-    document_type: type[DocumentType] | str, pages: Sequence[PageResult]
+    document_type: type[DocumentType] | str,
+    pages: Sequence[PageResult],
+    *,
+    min_confidence: float | None = None,
+    scorer: Scorer = "auto",
+    model: TypeModel | None = None,
 ) -> list[FieldResult]:
-    """The fields of ``document_type`` (a class, a registered name or ``pkg.mod:Class``)."""
+    """The fields of ``document_type`` (a class, a registered name or ``pkg.mod:Class``).
+
+    ``scorer="auto"`` uses ``model``, else the type's fitted model when it has one (and its
+    ``field_scorer`` is ``"auto"``), else the rules.
+    """
     kind = get_document_type(document_type) if isinstance(document_type, str) else document_type
     lines = page_lines(pages)
     if kind.generic_pairs:
-        return extract_pairs(lines)
-    return extract_declared(kind.field_specs(), lines)
+        results = extract_pairs(lines)
+    else:
+        use_model = scorer == "auto" and (model is not None or kind.field_scorer == "auto")
+        fitted = (model or type_model(kind)) if use_model else None
+        specs = kind.field_specs()
+        if fitted is not None:
+            results = extract_learned(specs, lines, fitted)
+        else:
+            results = extract_declared(specs, lines)
+    return weak_lines_reviewed(results, lines, min_confidence)
+
+
+def weak_lines_reviewed(
+    results: Sequence[FieldResult], lines: Sequence[Line], min_confidence: float | None
+) -> list[FieldResult]:
+    """Fields read from a line under ``min_confidence`` go to review, with their raw text."""
+    if min_confidence is None:
+        return list(results)
+    confidence = {(line.page, line.line.order): line.line.confidence for line in lines}
+    out = []
+    for result in results:
+        weakest = min((confidence.get((r.page, r.order), 1.0) for r in result.lines), default=1.0)
+        if weakest < min_confidence:
+            reason = (
+                f"read from a line recognised with confidence {weakest:.2f}, under "
+                f"{min_confidence:.2f}: check {result.raw_text!r}"
+            )
+            if result.status == "needs_review" and result.reason:
+                reason = f"{result.reason}; {reason}"
+            result = result.model_copy(update={"status": "needs_review", "reason": reason})
+        out.append(result)
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -96,7 +97,8 @@ def below(label: Line, lines: Sequence[Line], max_gap: float = 2.5) -> list[Line
     return sorted(found, key=lambda line: (line.y0, line.x0))
 
 
-def fold(text: str) -> tuple[str, list[int]]:
+@lru_cache(maxsize=8192)  # every label is matched against every line: fold each text once
+def fold(text: str) -> tuple[str, tuple[int, ...]]:
     """The folded text and, for each folded character, its index in ``text``."""
     chars: list[str] = []
     index: list[int] = []
@@ -105,7 +107,7 @@ def fold(text: str) -> tuple[str, list[int]]:
         if folded.isalnum():
             chars.append(folded)
             index.append(position)
-    return "".join(chars), index
+    return "".join(chars), tuple(index)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class LabelMatch:
     edits: int
 
 
+@lru_cache(maxsize=65536)  # candidates ask the same line about the same labels many times
 def find_label(text: str, label: str, fuzzy: bool = True) -> LabelMatch | None:
     """The label at a word start in the text (folded; one edit allowed for long labels)."""
     target, _ = fold(label)

@@ -1,0 +1,396 @@
+"""Candidates for a declared field, each described by general features (one numpy row).
+
+Every value of the field's kind on every line of every page is a candidate (an amount field
+sees every amount); text fields have the rules' block and, for ``top`` fields, every block of
+the first lines. The features say nothing about one data set: how well the field's labels
+(in every language the locale tables know) match the text before the value, the line left of
+it on its row or the line above; where it sits on the page and in the document; how tall its
+text is; its own shape; how often it recurs; whether the hand rules chose it. The scorer
+(:mod:`ocrflow.ocr_tasks.fields.scorer`) learns what these are worth per field.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+from rapidfuzz import fuzz
+
+from ocrflow.ocr_tasks.fields.layout import Line, find_label, fold, same_row
+from ocrflow.ocr_tasks.fields.rules import TOP_LINES, name_block
+from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
+from ocrflow.schemas.doctypes import FieldSpec
+from ocrflow.schemas.records import FieldResult, FieldValue
+
+FEATURES: tuple[str, ...] = (
+    "label_here", "label_left", "label_above", "label_exact", "label_rank", "excluded",
+    "left_gap", "y", "x", "page_index", "last_page", "height", "ocr", "has_cents",
+    "has_currency", "magnitude", "is_largest", "value_rank", "is_int", "has_time",
+    "implausible", "letters", "digits", "pattern", "length", "recurs", "order", "is_first",
+    "is_last", "rule_pick", "line_index", "block_lines", "block_start", "stop_inside",
+    "skip_inside", "stop_after", "first_after_anchor", "difference_of_two", "sum_of_two",
+    "upper", "words",
+)  # fmt: skip
+MAX_PER_LINE = 4  # values read from one line (a row of prices holds a few)
+_CURRENCY = re.compile(r"RM|MYR|USD|EUR|GBP|SGD|\$|€|£|¥", re.IGNORECASE)
+_TIME = re.compile(r"\d{1,2}:\d\d")
+
+# Field names whose labels the locale tables know under a concept (other names: their own).
+_CONCEPTS = {"total": "total", "date": "date", "number": "invoice_number", "vendor": "vendor"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible value of a field: the value, the text it was read from, its lines."""
+
+    value: FieldValue
+    raw: str
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """A field's candidates on one document, with one row of :data:`FEATURES` each."""
+
+    spec: FieldSpec
+    candidates: tuple[Candidate, ...]
+    features: NDArray[np.float64]
+
+
+def field_candidates(
+    spec: FieldSpec, lines: Sequence[Line], rules: Mapping[str, FieldResult]
+) -> CandidateSet:
+    """Every candidate of the field in ``lines`` (all pages), described; ``rules``: what the
+    hand rules found for each field (the field's own choice, an ``after`` field's anchor)."""
+    rule_result = rules.get(spec.name)
+    anchor = _anchor_end(spec, lines, rules)
+    found = _generate(spec, lines, rule_result, anchor)
+    index = {id(line): i for i, line in enumerate(lines)}
+    amounts = sorted({c.value for c in found if isinstance(c.value, Decimal)})
+    rows = [
+        _features(spec, c, found, lines, rule_result)
+        + _block_features(spec, c, lines, index, anchor)
+        + _agreement_features(c, amounts)
+        for c in found
+    ]
+    features = np.array(rows, dtype=np.float64).reshape(len(found), len(FEATURES))
+    return CandidateSet(spec, tuple(found), features)
+
+
+# --- generation --------------------------------------------------------------------------
+
+
+def _generate(
+    spec: FieldSpec, lines: Sequence[Line], rule_result: FieldResult | None, anchor: int | None
+) -> list[Candidate]:
+    if spec.kind == "str":
+        return _text_candidates(spec, lines, rule_result, anchor)
+    found: list[Candidate] = []
+    for line in lines:
+        found += [Candidate(v.value, v.raw, (line,)) for v in _values_in(spec, line.text)]
+    return found
+
+
+def _values_in(spec: FieldSpec, text: str) -> list[Found]:
+    """The values of the field's kind in the text: each found value is blanked out and the
+    text read again (``find_*`` return one value per text)."""
+    values: list[Found] = []
+    rest = text
+    while len(values) < MAX_PER_LINE and (found := find_value(spec.kind, rest, spec.rule)):
+        values.append(found)
+        at = rest.find(found.raw)
+        if at < 0 or not found.raw:
+            break
+        rest = rest[:at] + " " * len(found.raw) + rest[at + len(found.raw) :]
+    return values
+
+
+def _text_candidates(
+    spec: FieldSpec, lines: Sequence[Line], rule_result: FieldResult | None, anchor: int | None
+) -> list[Candidate]:
+    found: list[Candidate] = []
+    if rule_result is not None and rule_result.raw_text:
+        wanted = {(ref.page, ref.order) for ref in rule_result.lines}
+        source = tuple(line for line in lines if (line.page, line.line.order) in wanted)
+        found.append(
+            Candidate(rule_result.value or rule_result.raw_text, rule_result.raw_text, source)
+        )
+    if spec.rule.position == "top" and lines:
+        found += _top_blocks(spec, lines)
+    if spec.rule.position == "after" and lines:
+        found += _after_blocks(spec, lines, anchor)
+    seen: set[str] = set()
+    unique = []
+    for candidate in found:
+        key = _norm(str(candidate.value))
+        if key and key not in seen:
+            seen.add(key)
+            unique.append(candidate)
+    return unique
+
+
+def _top_blocks(spec: FieldSpec, lines: Sequence[Line]) -> list[Candidate]:
+    first_page = [line for line in lines if line.page == lines[0].page]
+    pattern = re.compile(spec.rule.pattern, re.IGNORECASE) if spec.rule.pattern else None
+    found = []
+    for start in range(min(TOP_LINES, len(first_page))):
+        block = name_block(first_page, start, pattern)
+        text = " ".join(line.text.strip() for line in block)
+        if spec.rule.remove:
+            text = re.sub(spec.rule.remove, "", text, flags=re.IGNORECASE).strip()
+        if text:
+            found.append(Candidate(text, text, tuple(block)))
+    return found
+
+
+BLOCK_STARTS = (-1, 7)  # ``after`` blocks start this many lines before .. after the anchor
+
+
+def _anchor_end(
+    spec: FieldSpec, lines: Sequence[Line], rules: Mapping[str, FieldResult]
+) -> int | None:
+    """The index of the last line of the field's ``after`` anchor, as the rules found it."""
+    anchor = rules.get(spec.rule.after or "") if spec.rule.position == "after" else None
+    if anchor is None or not anchor.lines:
+        return None
+    wanted = {(ref.page, ref.order) for ref in anchor.lines}
+    found = [i for i, line in enumerate(lines) if (line.page, line.line.order) in wanted]
+    return max(found) if found else None
+
+
+def _after_blocks(spec: FieldSpec, lines: Sequence[Line], anchor: int | None) -> list[Candidate]:
+    """Runs of one to ``max_lines`` lines near the anchor (lines matching ``skip`` are
+    left out of the text): the rules' block may start or end a line off."""
+    first_page = [line for line in lines if line.page == lines[0].page]
+    base = (anchor if anchor is not None else -1) + 1
+    found = []
+    for start in range(
+        max(base + BLOCK_STARTS[0], 0), min(base + BLOCK_STARTS[1], len(first_page))
+    ):
+        for length in range(1, spec.rule.max_lines + 1):
+            block = first_page[start : start + length]
+            if len(block) < length:
+                break
+            kept = [line for line in block if not _matches(spec.rule.skip, line.text)]
+            text = " ".join(line.text.strip() for line in kept)
+            if kept and text:
+                found.append(Candidate(text, text, tuple(kept)))
+    return found
+
+
+def _matches(pattern: str | None, text: str) -> bool:
+    return pattern is not None and re.search(pattern, text) is not None
+
+
+def _block_features(
+    spec: FieldSpec, candidate: Candidate, lines: Sequence[Line], index: Mapping[int, int],
+    anchor: int | None,
+) -> list[float]:  # fmt: skip
+    """For multi-line text: how many lines, where it starts against the anchor, whether a
+    ``stop`` line is inside or right after it, a ``skip`` line inside it."""
+    if spec.kind != "str" or not candidate.lines:
+        return [0.0] * 6
+    positions = [index.get(id(line), 0) for line in candidate.lines]
+    first, last = min(positions), max(positions)
+    inside = lines[first : last + 1]
+    after = lines[last + 1].text if last + 1 < len(lines) else ""
+    start = first - (anchor + 1) if anchor is not None else first
+    return [
+        float(len(candidate.lines)), float(start),
+        float(any(_matches(spec.rule.stop, line.text) for line in inside)),
+        float(any(_matches(spec.rule.skip, line.text) for line in inside)),
+        float(not after or _matches(spec.rule.stop, after)), float(start == 0),
+    ]  # fmt: skip
+
+
+def _norm(text: str) -> str:
+    return "".join(text.casefold().split())
+
+
+# --- features ----------------------------------------------------------------------------
+
+
+def _features(
+    spec: FieldSpec,
+    candidate: Candidate,
+    found: Sequence[Candidate],
+    lines: Sequence[Line],
+    rule_result: FieldResult | None,
+) -> list[float]:
+    line = candidate.lines[0] if candidate.lines else None
+    label = _label_features(spec, candidate, line, lines)
+    where = _position_features(line, lines)
+    shape = _shape_features(spec, candidate, found)
+    index = found.index(candidate)
+    same = sum(1 for other in found if other.value == candidate.value)
+    order = [
+        math.log1p(same - 1), index / max(len(found) - 1, 1), float(index == 0),
+        float(index == len(found) - 1), float(_same_value(candidate, rule_result)),
+    ]  # fmt: skip
+    line_index = lines.index(line) / max(len(lines), 1) if line is not None else 0.0
+    return [*label, *where, *shape, *order, line_index]
+
+
+def _label_features(
+    spec: FieldSpec, candidate: Candidate, line: Line | None, lines: Sequence[Line]
+) -> list[float]:
+    """Label match before the value on its line, on the line left of it, on the line above;
+    an exact (one edit) label match; how early in the rule's ranked labels; an excluded
+    label; the gap to a left label line (page widths)."""
+    if line is None:
+        return [0.0] * 7
+    at = line.text.find(candidate.raw)
+    here = line.text[: at if at > 0 else 0] if spec.kind != "str" else ""
+    left = _left_line(line, lines)
+    above = _above_line(line, lines)
+    texts = [here, left.text if left else "", above.text if above else ""]
+    labels = field_labels(spec)
+    scores = [_label_score(text, labels) for text in texts]
+    near = " ".join(texts[:2])
+    rank = _rank(near, spec.rule.labels)
+    excluded = any(find_label(near, word, fuzzy=False) for word in spec.rule.exclude)
+    exact = any(find_label(near, word) for word in labels)
+    gap = (line.x0 - left.x1) / max(_page_width(lines, line), 1.0) if left else 1.0
+    return [*scores, float(exact), rank, float(excluded), gap]
+
+
+@lru_cache(maxsize=64)
+def _labels_for(name: str, labels: tuple[str, ...]) -> tuple[str, ...]:
+    words = list(labels)
+    try:  # locale tables (label words in every supported language), when installed
+        from ocrflow.ocr_tasks.fields.locales import label_words
+
+        words += [w for w in label_words(_CONCEPTS.get(name, name)) if w not in words]
+    except (ImportError, KeyError, LookupError, ValueError):
+        pass
+    return tuple(fold(word)[0] for word in words if fold(word)[0])
+
+
+def field_labels(spec: FieldSpec) -> tuple[str, ...]:
+    """The field's labels, folded: the rule's and the locale tables' for its concept."""
+    return _labels_for(spec.name, spec.rule.labels)
+
+
+def _label_score(text: str, labels: tuple[str, ...]) -> float:
+    folded = fold(text)[0]
+    if not folded or not labels:
+        return 0.0
+    # Labels under four letters (``no``) match by chance: they count for less.
+    return max(_similarity(label, folded) * min(len(label), 4) / 4 for label in labels) / 100
+
+
+def _similarity(label: str, text: str) -> float:
+    """How well the label appears in the text (0–100): the best window of a longer text, the
+    whole of a shorter one (a short word inside a long label is no label)."""
+    if len(text) >= len(label):
+        return float(fuzz.partial_ratio(label, text))
+    return float(fuzz.ratio(label, text))
+
+
+def _rank(text: str, labels: tuple[str, ...]) -> float:
+    for index, label in enumerate(labels):
+        if find_label(text, label):
+            return 1 - index / len(labels)
+    return 0.0
+
+
+def _left_line(line: Line, lines: Sequence[Line]) -> Line | None:
+    left = [o for o in lines if o is not line and same_row(o, line) and o.x1 <= line.x0 + 5]
+    return max(left, key=lambda o: o.x1, default=None)
+
+
+def _above_line(line: Line, lines: Sequence[Line]) -> Line | None:
+    above = [
+        o
+        for o in lines
+        if o.page == line.page
+        and o.y1 <= line.y0 + 0.3 * line.height
+        and line.y0 - o.y1 < 2.5 * line.height
+        and min(o.x1, line.x1) - max(o.x0, line.x0) > 0
+    ]
+    return max(above, key=lambda o: o.y1, default=None)
+
+
+def _page_width(lines: Sequence[Line], line: Line) -> float:
+    return max((o.x1 for o in lines if o.page == line.page), default=1.0)
+
+
+def _position_features(line: Line | None, lines: Sequence[Line]) -> list[float]:
+    """Top and centre of the line against the page's text, the page's index, whether it is
+    the last page, the text's height against the page's median, the OCR confidence."""
+    if line is None:
+        return [0.0] * 6
+    page = [o for o in lines if o.page == line.page]
+    top = min(o.y0 for o in page)
+    bottom = max(o.y1 for o in page)
+    width = max(o.x1 for o in page)
+    pages = sorted({o.page for o in lines})
+    median = float(np.median([o.height for o in page]))
+    return [
+        (line.y0 - top) / max(bottom - top, 1.0),
+        (line.x0 + line.x1) / 2 / max(width, 1.0),
+        float(pages.index(line.page)),
+        float(line.page == pages[-1]),
+        line.height / max(median, 1.0),
+        line.line.confidence,
+    ]
+
+
+def _shape_features(
+    spec: FieldSpec, candidate: Candidate, found: Sequence[Candidate]
+) -> list[float]:
+    value, raw = candidate.value, candidate.raw
+    numbers = sorted({v for c in found if isinstance(v := c.value, (Decimal, int))}, reverse=True)
+    is_number = isinstance(value, (Decimal, int))
+    rank = 0.0
+    if isinstance(value, (Decimal, int)):
+        rank = numbers.index(value) / max(len(numbers) - 1, 1)
+    line_text = candidate.lines[0].text if candidate.lines else raw
+    letters = sum(c.isalpha() for c in raw)
+    digits = sum(c.isdigit() for c in raw)
+    pattern = spec.rule.pattern is not None and re.search(spec.rule.pattern, raw, re.I) is not None
+    year_ok = not isinstance(value, datetime.date) or check_value(value, spec.rule) is None
+    return [
+        float(re.search(r"[.,]\d\d$", raw) is not None),
+        float(_CURRENCY.search(line_text) is not None),
+        math.log10(abs(float(value)) + 1) if is_number else 0.0,  # type: ignore[arg-type]
+        float(is_number and bool(numbers) and value == numbers[0]),
+        rank,
+        float(isinstance(value, int) or (is_number and "." not in raw and "," not in raw)),
+        float(_TIME.search(line_text) is not None),
+        float(not year_ok or check_value(value, spec.rule) is not None),
+        letters / max(len(raw), 1),
+        digits / max(len(raw), 1),
+        float(pattern),
+        math.log1p(len(raw)),
+    ]
+
+
+def _agreement_features(candidate: Candidate, amounts: Sequence[Decimal]) -> list[float]:
+    """Whether two other amounts on the document differ by this one (cash − change = total)
+    or add up to it (net + tax = total); how much of its text is upper case; its words."""
+    value, raw = candidate.value, candidate.raw
+    difference = total = False
+    if isinstance(value, Decimal) and value > 0:
+        present = set(amounts)
+        others = [a for a in amounts if a != value and a > 0]
+        difference = any(a - value in present and a - value != value for a in others if a > value)
+        total = any(value - a in present and value - a != a for a in others if a < value)
+    letters = [c for c in raw if c.isalpha()]
+    upper = sum(c.isupper() for c in letters) / max(len(letters), 1)
+    return [float(difference), float(total), upper, math.log1p(len(raw.split()))]
+
+
+def _same_value(candidate: Candidate, rule_result: FieldResult | None) -> bool:
+    if rule_result is None:
+        return False
+    if rule_result.value is not None and not isinstance(rule_result.value, str):
+        return bool(candidate.value == rule_result.value)
+    return _norm(str(candidate.value)) == _norm(str(rule_result.value or rule_result.raw_text))

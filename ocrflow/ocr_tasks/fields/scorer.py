@@ -1,0 +1,284 @@
+"""The learned part of the fields stage: per field, a candidate scorer and a calibration.
+
+* The **scorer** is a logistic regression over :data:`~.candidates.FEATURES` (standardised),
+  trained on every candidate of labelled documents (right value: 1, others: 0).
+* The **calibration** turns a decision (the winner's score, its margin over the runner-up, the
+  OCR confidence of its lines, failed checks) into the probability that the decision is
+  right; it is fitted on decisions the scorer made on documents it was not trained on
+  (cross-validation), so "0.9" means right about 9 times in 10.
+* The **threshold** is the lowest calibrated confidence at which, on those held-out
+  decisions, at most ``target_error`` of the fields marked ``ok`` were wrong.
+
+A model is a small JSON file (weights, not pickle): :class:`TypeModel`. Predicting needs
+numpy only; fitting imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, Field
+
+from ocrflow.ocr_tasks.fields.candidates import FEATURES
+
+# Scores enter as log-odds (a boosted scorer's probabilities crowd near 0 and 1); the margin
+# is over the best candidate with another value.
+DECISION_FEATURES = ("score", "margin", "ocr", "char_min", "checks_failed")
+TARGET_ERROR = 0.03
+NEVER = 1.01  # a threshold no confidence reaches: the field always goes to review
+
+
+class Linear(BaseModel):
+    """``sigmoid(((x - mean) / scale) · coef + intercept)``."""
+
+    kind: Literal["linear"] = "linear"
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+
+    def predict(
+        self, x: NDArray[np.float64], names: Sequence[str] | None = None
+    ) -> NDArray[np.float64]:
+        """Probabilities for the rows of ``x``, whose columns are ``names`` (default: this
+        model's features); a model fitted on fewer features reads just those."""
+        if x.shape[0] == 0:
+            return np.zeros(0)
+        if names is not None and list(names) != self.features:
+            x = x[:, [list(names).index(name) for name in self.features]]
+        z = (x - np.array(self.mean)) / np.array(self.scale) @ np.array(self.coef)
+        probability: NDArray[np.float64] = 1 / (1 + np.exp(-(z + self.intercept)))
+        return probability
+
+
+class Tree(BaseModel):
+    """One regression tree: per node its feature and threshold (go left when ``<=``), its
+    children (-1 at a leaf) and its value."""
+
+    feature: list[int]
+    threshold: list[float]
+    left: list[int]
+    right: list[int]
+    value: list[float]
+
+
+class Boosted(BaseModel):
+    """Gradient-boosted trees: ``sigmoid(init + rate · Σ tree(x))``. Trees see where a
+    feature matters only with another (a label left of it *and* cents), a line cannot."""
+
+    kind: Literal["boosted"] = "boosted"
+    features: list[str]
+    init: float
+    rate: float
+    trees: list[Tree]
+
+    def raw(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        total = np.full(x.shape[0], self.init)
+        rows = np.arange(x.shape[0])
+        for tree in self.trees:
+            feature, threshold = np.array(tree.feature), np.array(tree.threshold)
+            left, right = np.array(tree.left), np.array(tree.right)
+            node = np.zeros(x.shape[0], dtype=np.int64)
+            while (inner := left[node] >= 0).any():
+                go_left = x[rows, np.maximum(feature[node], 0)] <= threshold[node]
+                node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+            total += self.rate * np.array(tree.value)[node]
+        return total
+
+    def predict(
+        self, x: NDArray[np.float64], names: Sequence[str] | None = None
+    ) -> NDArray[np.float64]:
+        if x.shape[0] == 0:
+            return np.zeros(0)
+        if names is not None and list(names) != self.features:
+            x = x[:, [list(names).index(name) for name in self.features]]
+        probability: NDArray[np.float64] = 1 / (1 + np.exp(-self.raw(x)))
+        return probability
+
+
+class FieldModel(BaseModel):
+    """One field's scorer, calibration and ``ok`` threshold."""
+
+    scorer: Boosted | Linear
+    calibration: Linear
+    threshold: float = Field(description="Calibrated confidence at or above which it is ok.")
+
+
+class TypeModel(BaseModel):
+    """A document type's fitted fields, and the figures it was fitted with."""
+
+    document_type: str
+    target_error: float = TARGET_ERROR
+    fields: dict[str, FieldModel]
+    fitted_on: str = ""
+    figures: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json() + "\n", encoding="utf-8")
+
+
+def load_model(path: Path) -> TypeModel:
+    return TypeModel.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+# --- fitting -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    """One document's candidates for one field, and which of them are right."""
+
+    features: NDArray[np.float64]
+    right: NDArray[np.bool_]
+    ocr: NDArray[np.float64]  # the OCR confidence of each candidate's lines (the weakest)
+    char_min: NDArray[np.float64]  # the least sure character of the candidate's text
+    checks_failed: NDArray[np.float64]
+    # The same number for candidates with the same value: a runner-up with the winner's
+    # value agrees with it, it does not compete.
+    value_ids: NDArray[np.int64]
+
+
+def fit_linear(x: NDArray[np.float64], y: NDArray[np.bool_], names: Sequence[str]) -> Linear:
+    """A logistic regression; constant data (one class) gives a constant model."""
+    mean = x.mean(axis=0) if len(x) else np.zeros(len(names))
+    scale = x.std(axis=0) if len(x) else np.ones(len(names))
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    if len(set(y.tolist())) < 2:
+        rate = float(y.mean()) if len(y) else 0.0
+        intercept = float(np.log((rate + 1e-3) / (1 - rate + 1e-3)))
+        return Linear(features=list(names), mean=mean.tolist(), scale=scale.tolist(),
+                      coef=[0.0] * len(names), intercept=intercept)  # fmt: skip
+    from sklearn.linear_model import LogisticRegression
+
+    # class_weight: one right candidate among dozens; C: features are few and correlated.
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    model.fit((x - mean) / scale, y)
+    return Linear(
+        features=list(names), mean=mean.tolist(), scale=scale.tolist(),
+        coef=model.coef_[0].tolist(), intercept=float(model.intercept_[0]),
+    )  # fmt: skip
+
+
+def fit_scorer(examples: Sequence[Example]) -> Boosted | Linear:
+    x = np.vstack([e.features for e in examples]) if examples else np.zeros((0, len(FEATURES)))
+    y = np.concatenate([e.right for e in examples]) if examples else np.zeros(0, dtype=bool)
+    if len(set(y.tolist())) < 2 or y.sum() < MIN_POSITIVES_FOR_TREES:
+        return fit_linear(x, y, FEATURES)
+    return fit_boosted(x, y, FEATURES)
+
+
+MIN_POSITIVES_FOR_TREES = 20  # fewer right candidates: the trees would learn them by heart
+
+
+def fit_boosted(x: NDArray[np.float64], y: NDArray[np.bool_], names: Sequence[str]) -> Boosted:
+    """Small boosted trees (measured on SROIE: better than a line for addresses and totals),
+    written out node by node so that predicting needs numpy only."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    model = GradientBoostingClassifier(
+        n_estimators=100, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=0
+    )
+    model.fit(x, y)
+    trees = [_tree(estimator.tree_) for estimator in model.estimators_[:, 0]]
+    boosted = Boosted(features=list(names), init=0.0, rate=float(model.learning_rate), trees=trees)
+    # The prior's log-odds: what sklearn's decision adds to the trees' sum.
+    init = float(model.decision_function(x[:1])[0] - boosted.raw(x[:1])[0])
+    return boosted.model_copy(update={"init": init})
+
+
+def _tree(tree: Any) -> Tree:
+    return Tree(
+        feature=[int(f) for f in tree.feature],
+        threshold=[round(float(t), 6) for t in tree.threshold],
+        left=[int(c) for c in tree.children_left], right=[int(c) for c in tree.children_right],
+        value=[float(f"{v:.6g}") for v in tree.value[:, 0, 0]],
+    )  # fmt: skip
+
+
+def decision_row(scores: NDArray[np.float64], example: Example) -> tuple[int, list[float]]:
+    """The chosen candidate and the decision's features."""
+    if len(scores) == 0:
+        return -1, [0.0] * len(DECISION_FEATURES)
+    order = np.argsort(-scores, kind="stable")
+    best = int(order[0])
+    others = [i for i in order[1:] if example.value_ids[i] != example.value_ids[best]]
+    top = _logit(float(scores[best]))
+    second = _logit(float(scores[others[0]])) if others else _logit(0.0)
+    row = [top, top - second, float(example.ocr[best]), float(example.char_min[best]),
+           float(example.checks_failed[best])]  # fmt: skip
+    return best, row
+
+
+def _logit(p: float, eps: float = 1e-4) -> float:
+    p = min(max(p, eps), 1 - eps)
+    return float(np.log(p / (1 - p)))
+
+
+def choose_threshold(
+    confidence: NDArray[np.float64], right: NDArray[np.bool_], target: float
+) -> float:
+    """The lowest confidence at which the decisions at or above it are wrong at most
+    ``target`` of the time (never, when no such confidence exists). Equal confidences go
+    together: a threshold cannot split them."""
+    best = NEVER
+    for value in np.unique(confidence)[::-1]:
+        ok = confidence >= value
+        if (~right[ok]).sum() <= target * ok.sum():
+            best = float(value)
+    return best
+
+
+@dataclass
+class FieldFit:
+    model: FieldModel
+    # Held-out (cross-validated) decisions: right or not, confidence.
+    right: NDArray[np.bool_]
+    confidence: NDArray[np.float64]
+
+
+def fit_field(
+    examples: Sequence[Example], folds: int = 5, target: float = TARGET_ERROR
+) -> FieldFit:
+    """Scorer on all examples; calibration and threshold on cross-validated decisions."""
+    rows: list[list[float]] = []
+    right: list[bool] = []
+    for fold in range(folds):
+        train = [e for i, e in enumerate(examples) if i % folds != fold]
+        scorer = fit_scorer(train)
+        for example in examples[fold::folds]:
+            best, row = decision_row(scorer.predict(example.features), example)
+            rows.append(row)
+            right.append(best >= 0 and bool(example.right[best]))
+    x = np.array(rows, dtype=np.float64).reshape(len(rows), len(DECISION_FEATURES))
+    y = np.array(right, dtype=bool)
+    calibration = fit_linear(x, y, DECISION_FEATURES)
+    confidence = calibration.predict(x)
+    threshold = choose_threshold(confidence, y, target)
+    model = FieldModel(scorer=fit_scorer(examples), calibration=calibration, threshold=threshold)
+    return FieldFit(model, y, confidence)
+
+
+def figures(
+    right: NDArray[np.bool_], confidence: NDArray[np.float64], threshold: float
+) -> dict[str, float]:
+    """Accuracy, the share marked ok, and the share of ok that is wrong."""
+    ok = confidence >= threshold
+    n = max(len(right), 1)
+    return {
+        "accuracy": float(right.sum()) / n,
+        "share_ok": float(ok.sum()) / n,
+        "ok_wrong": float((ok & ~right).sum()) / max(int(ok.sum()), 1),
+        "documents": float(len(right)),
+    }
+
+
+def dump(model: TypeModel) -> str:
+    return json.dumps(model.model_dump(), indent=1)
