@@ -158,7 +158,7 @@ def deployments(prefect_server: str) -> dict[str, str]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings({PREFECT_API_URL: prefect_server}):
-        return register_deployments(document_type="receipt")
+        return register_deployments(code_dir=REPO_ROOT, document_type="receipt")
 
 
 @contextlib.contextmanager

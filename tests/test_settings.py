@@ -73,6 +73,7 @@ def test_groups_are_the_only_top_level_fields() -> None:
         "orientation",
         "recognition",
         "records",
+        "fields",
         "storage",
     }
 
@@ -84,8 +85,16 @@ def test_every_field_has_a_description() -> None:
             assert field.description and len(field.description) > 15, f"{group}.{name}"
 
 
+NEW_GROUPS = {"fields"}  # groups that came after the flat names: no alias to keep
+
+
 def test_legacy_names_cover_every_field_once() -> None:
-    every = {f"{group}.{name}" for group, model in GROUPS.items() for name in model.model_fields}
+    every = {
+        f"{group}.{name}"
+        for group, model in GROUPS.items()
+        if group not in NEW_GROUPS
+        for name in model.model_fields
+    }
     assert sorted(LEGACY_ENV_NAMES.values()) == sorted(every)
     assert all(name.startswith("OCRFLOW_") and "__" not in name for name in LEGACY_ENV_NAMES)
 

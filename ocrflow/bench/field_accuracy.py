@@ -24,7 +24,7 @@ import argparse
 import json
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,11 +133,14 @@ def score_sroie(data: Path, count: int, cache: Path, model_set: str) -> dict[str
 
 @dataclass
 class PairTally:
-    """Predicted pairs, annotated links, and how many of them matched."""
+    """Predicted pairs, annotated links, and how many of them matched; of the predictions,
+    how many were marked ``ok`` and how many of those matched."""
 
     predicted: int = 0
     truth: int = 0
     matched: int = 0
+    ok: int = 0
+    ok_matched: int = 0
 
     @property
     def precision(self) -> float:
@@ -147,13 +150,28 @@ class PairTally:
     def recall(self) -> float:
         return self.matched / self.truth if self.truth else 0.0
 
+    @property
+    def share_ok(self) -> float:
+        return self.ok / self.predicted if self.predicted else 0.0
+
+    @property
+    def ok_wrong(self) -> float:
+        return (self.ok - self.ok_matched) / self.ok if self.ok else 0.0
+
+    def add(self, other: PairTally) -> None:
+        self.predicted += other.predicted
+        self.truth += other.truth
+        self.matched += other.matched
+        self.ok += other.ok
+        self.ok_matched += other.ok_matched
+
 
 def normalise_form(text: str) -> str:
     return _FORM_DROP.sub("", text.casefold())
 
 
-def funsd_links(annotation: dict[str, object]) -> list[tuple[str, str]]:
-    """Normalised (question, answer) pairs; a question's several answers joined in order."""
+def funsd_answers(annotation: dict[str, object]) -> dict[int, list[dict[str, object]]]:
+    """Per question entity id, its linked answer entities."""
     entities = {e["id"]: e for e in annotation["form"]}  # type: ignore[attr-defined]
     answers: dict[int, list[dict[str, object]]] = {}
     for entity in entities.values():
@@ -162,6 +180,13 @@ def funsd_links(annotation: dict[str, object]) -> list[tuple[str, str]]:
                 continue
             if entity["label"] == "question" and entities[target]["label"] == "answer":
                 answers.setdefault(source, []).append(entities[target])
+    return answers
+
+
+def funsd_links(annotation: dict[str, object]) -> list[tuple[str, str]]:
+    """Normalised (question, answer) pairs; a question's several answers joined in order."""
+    entities = {e["id"]: e for e in annotation["form"]}  # type: ignore[attr-defined]
+    answers = funsd_answers(annotation)
     links: list[tuple[str, str]] = []
     for question, found in answers.items():
         found.sort(key=lambda e: (e["box"][1], e["box"][0]))  # type: ignore[index]
@@ -172,29 +197,42 @@ def funsd_links(annotation: dict[str, object]) -> list[tuple[str, str]]:
     return links
 
 
-def score_funsd_page(page: PageResult, links: list[tuple[str, str]]) -> PairTally:
-    predicted = [
-        (normalise_form(f.name), normalise_form(f.raw_text)) for f in extract_fields("form", [page])
-    ]
+def score_funsd_page(
+    page: PageResult,
+    links: list[tuple[str, str]],
+    extract: Callable[[PageResult], list[FieldResult]] | None = None,
+) -> PairTally:
+    """``extract``: how the page's pairs are found (default: the ``form`` type as shipped)."""
+    found = extract(page) if extract is not None else extract_fields("form", [page])
     remaining = list(links)
-    matched = 0
-    for pair in predicted:
-        if pair in remaining:
+    tally = PairTally(predicted=len(found), truth=len(links))
+    for result in found:
+        pair = (normalise_form(result.name), normalise_form(result.raw_text))
+        right = pair in remaining
+        if right:
             remaining.remove(pair)
-            matched += 1
-    return PairTally(len(predicted), len(links), matched)
+        tally.matched += right
+        tally.ok += result.status == "ok"
+        tally.ok_matched += right and result.status == "ok"
+    return tally
+
+
+def funsd_images(data: Path) -> list[Path]:
+    """FUNSD's training forms in file-name order (each with ``annotations/NAME.json``)."""
+    return sorted((data / "funsd" / "training_data" / "images").glob("*.png"))
+
+
+def funsd_annotation(image: Path) -> dict[str, object]:
+    path = image.parent.parent / "annotations" / f"{image.stem}.json"
+    annotation: dict[str, object] = json.loads(path.read_text("utf-8"))
+    return annotation
 
 
 def score_funsd(data: Path, count: int, cache: Path, model_set: str) -> PairTally:
-    folder = data / "funsd" / "training_data"
-    images = sorted((folder / "images").glob("*.png"))[:count]
+    images = funsd_images(data)[:count]
     tally = PairTally()
     for image, page in zip(images, cached_pages(images, cache, model_set), strict=True):
-        annotation = json.loads((folder / "annotations" / f"{image.stem}.json").read_text("utf-8"))
-        one = score_funsd_page(page, funsd_links(annotation))
-        tally.predicted += one.predicted
-        tally.truth += one.truth
-        tally.matched += one.matched
+        tally.add(score_funsd_page(page, funsd_links(funsd_annotation(image))))
     return tally
 
 

@@ -21,6 +21,7 @@ from ocrflow.flows.cli_options import (
     PageOrientationOption,
     RuntimeOption,
     engine_settings,
+    finish,
 )
 from ocrflow.ocr_tasks.errors import DocumentError
 from ocrflow.schemas.records import DocumentResult
@@ -91,8 +92,7 @@ def ocr(
         for result, path in zip(results, files, strict=True):
             if result.status == "done":
                 annotate_document(result, path.read_bytes(), engine.decode_limits, annotate)
-    if any(r.status == "failed" for r in results):
-        raise typer.Exit(2)
+    finish(documents_failed=sum(r.status == "failed" for r in results))
 
 
 def _read_input(path: Path) -> DocumentInput:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ocrflow.flows.cli_options import LocaleOption, finish
 from ocrflow.schemas.settings import OcrSettings
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def extract(
         float | None, typer.Option(help="Drop lines under this confidence (this run only).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Read files again even if unchanged.")] = False,
+    locale: LocaleOption = None,
 ) -> None:
     """Read FILES, keep confident lines, find the type's fields and store everything.
 
@@ -74,6 +76,8 @@ def extract(
     from ocrflow.ocr_tasks.store import DocumentStore
 
     settings = OcrSettings()
+    if locale:
+        settings = settings.with_overrides({"fields.locale": locale})
     store = DocumentStore(database_url(db))
     summary = extract_local_files(
         files, OcrEngine(settings), store, document_type, min_confidence, force
@@ -86,8 +90,7 @@ def extract(
     )
     for failed in summary.failed:
         typer.echo(f"{failed.source}: FAILED ({failed.error_kind}): {failed.error}", err=True)
-    if summary.failed:
-        raise typer.Exit(2)
+    finish(documents_failed=len(summary.failed))
 
 
 @query_app.command("fields")

@@ -7,12 +7,18 @@ import logging
 import os
 from collections.abc import Iterator
 from logging import StreamHandler
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from ocrflow.flows.cli_data import DbOption, database_url
+from ocrflow.flows.cli_options import LocaleOption, ModifiedSinceOption, finish
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
+
+    from ocrflow.flows.ingestion import IngestSummary
 
 
 def ingest(
@@ -28,9 +34,15 @@ def ingest(
         str | None,
         typer.Option(help="prefect-aws block for S3: aws-credentials/NAME or s3-bucket/NAME."),
     ] = None,
+    modified_since: ModifiedSinceOption = None,
+    locale: LocaleOption = None,
 ) -> None:
     """Ingest SOURCE into the database through the Prefect flow (Prefect's ephemeral API
-    when PREFECT_API_URL is unset) and print the run's summary."""
+    when PREFECT_API_URL is unset) and print the run's summary.
+
+    Exits with status 2 when any document could not be read (each is reported with its
+    reason), 1 when the run itself failed.
+    """
     url = database_url(db)
     # The URL travels in the environment, not as a flow parameter: parameters are shown in
     # the Prefect UI, and a URL may hold a password.
@@ -50,17 +62,44 @@ def ingest(
         chunk_size=chunk_size,
         force=force,
         s3_block=s3_block,
+        modified_since=modified_since,
+        locale=locale,
     )
     with _quiet_console(), _progress_bar():
-        summary = ingest_documents(parameters)
-    typer.echo(
-        f"listed {summary.listed}, skipped {summary.skipped} unchanged, done {summary.done}, "
-        f"failed {len(summary.failed)}; {summary.pages} pages, {summary.lines_kept} lines kept, "
-        f"{summary.lines_dropped} dropped; {summary.fields_needing_review} fields need review; "
-        f"{summary.pages_per_second:.2f} pages/s"
+        state = ingest_documents(parameters, return_state=True)
+    summary: IngestSummary | None
+    if state.is_completed():
+        summary = state.result()
+    else:
+        summary = _summary_of_failed_run(state)
+        typer.echo(f"ingest failed: {state.message}", err=True)
+    report_summary(summary)
+    finish(
+        documents_failed=len(summary.failed) if summary else 0,
+        run_failed=not state.is_completed(),
     )
+
+
+def report_summary(summary: IngestSummary | None) -> None:
+    """The summary line on stdout, each failed document with its reason on stderr."""
+    if summary is None:
+        return
+    typer.echo(summary.line())
     for failed_source, reason in summary.failed:
         typer.echo(f"{failed_source}: FAILED: {reason}", err=True)
+
+
+def _summary_of_failed_run(state: State[Any]) -> IngestSummary | None:
+    """What a failed run got through before it failed, from its summary artifact."""
+    from prefect.client.orchestration import get_client
+
+    from ocrflow.flows.ingestion import read_ingest_summary
+
+    run_id = state.state_details.flow_run_id
+    if run_id is None:
+        return None
+    with get_client(sync_client=True) as client:
+        return read_ingest_summary(client, run_id)
 
 
 @contextlib.contextmanager

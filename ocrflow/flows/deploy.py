@@ -6,7 +6,9 @@ creating the pools when they are missing. What they are (names, entrypoints, des
 tags, parameters, pools, schedules) is read from ``prefect.yaml`` at the repository root, the
 file ``prefect deploy --all`` reads (shipped in the package as ``ocrflow/flows/prefect.yaml``).
 The code is not copied anywhere: each deployment's pull step sets the working directory to the
-ocrflow checkout on the worker (``--code-dir``).
+ocrflow checkout on the worker: the directory ``ocrflow deploy`` is run from, unless
+``--code-dir`` names another (the path is the workers', so run it from the checkout at the
+path they share, or say where theirs is).
 
 ``trigger_ingest`` starts an ``ingest-documents`` run through Prefect's client (the
 deployment's ``create_flow_run``, with an idempotency key) after checking the parameters against
@@ -26,6 +28,7 @@ import httpx
 import typer
 from pydantic import ValidationError
 
+from ocrflow.flows.cli_options import ExitStatus, ModifiedSinceOption, finish
 from ocrflow.flows.parameters import IngestParameters
 
 if TYPE_CHECKING:
@@ -166,8 +169,9 @@ def register_deployments(**options: Any) -> dict[str, str]:
     """Create or update both deployments against the current Prefect API; return
     ``{"flow/deployment": id}``. Takes the keyword arguments of :func:`aregister_deployments`.
 
-    The flows are loaded from this checkout; on the workers the pull step changes into
-    ``code_dir`` (the same checkout by default), where ``flows/ingest.py`` is found.
+    The flows are loaded from the installed package; on the workers the pull step changes
+    into ``code_dir`` (by default the current working directory), where
+    ``ocrflow/flows/ingest.py`` must be found.
     """
     return asyncio.run(aregister_deployments(**options))
 
@@ -186,7 +190,7 @@ def declared_deployments(path: Path = DEPLOYMENTS_FILE) -> list[dict[str, Any]]:
 
 
 async def aregister_deployments(
-    code_dir: Path | str = REPO_ROOT,
+    code_dir: Path | str | None = None,
     cpu_pool: str = "cpu",
     gpu_pool: str = "gpu",
     source: str | None = None,
@@ -234,10 +238,22 @@ async def aregister_deployments(
             description=entry.get("description"),
             tags=entry.get("tags") or [],
         )
-        # Loaded from this checkout, run from the checkout on the worker.
-        deployment.storage = LocalStorage(path=str(code_dir))
+        # Loaded from the installed package, run from the checkout on the worker.
+        deployment.storage = LocalStorage(path=str(code_directory(code_dir)))
         ids[f"{deployment.flow_name}/{deployment.name}"] = str(await deployment.aapply())
     return ids
+
+
+def code_directory(code_dir: Path | str | None) -> Path:
+    """The directory the workers' pull step changes into: ``code_dir``, else where this
+    command runs (the checkout the deployer stands in), absolute."""
+    return Path(code_dir).expanduser().resolve() if code_dir else Path.cwd()
+
+
+def missing_entrypoints(code_dir: Path) -> list[str]:
+    """The entrypoint files of ``prefect.yaml`` not found under ``code_dir`` here."""
+    files = {entry["entrypoint"].partition(":")[0] for entry in declared_deployments()}
+    return sorted(name for name in files if not (code_dir / name).is_file())
 
 
 async def ensure_work_pools(names: list[str]) -> None:
@@ -263,9 +279,12 @@ async def ensure_work_pools(names: list[str]) -> None:
 
 def deploy(
     code_dir: Annotated[
-        Path,
-        typer.Option(help="The ocrflow checkout on the workers (the pull step changes into it)."),
-    ] = REPO_ROOT,
+        Path | None,
+        typer.Option(
+            help="The ocrflow checkout on the workers, which the pull step changes into "
+            "(default: the current directory)."
+        ),
+    ] = None,
     cpu_pool: Annotated[str, typer.Option(help="Work pool for ingest-documents.")] = "cpu",
     gpu_pool: Annotated[str, typer.Option(help="Work pool for ocr-documents.")] = "gpu",
     source: Annotated[
@@ -284,14 +303,23 @@ def deploy(
     ] = True,
 ) -> None:
     """Register the deployments prefect.yaml declares (ingest-documents, ocr-documents) with
-    the Prefect API in PREFECT_API_URL."""
+    the Prefect API in PREFECT_API_URL; the workers run them from the current directory's
+    path (or --code-dir), where the ocrflow checkout must be on every worker."""
     from prefect.settings import get_current_settings
 
     if not get_current_settings().api.url:
         typer.echo("PREFECT_API_URL is not set: point it at your Prefect server.", err=True)
         raise typer.Exit(1)
+    directory = code_directory(code_dir)
+    for missing in missing_entrypoints(directory):
+        # The workers' checkout may be elsewhere than here: a warning, not a refusal.
+        typer.echo(
+            f"warning: {directory / missing} not found here; is {directory} the "
+            "checkout on the workers?",
+            err=True,
+        )
     ids = register_deployments(
-        code_dir=code_dir,
+        code_dir=directory,
         cpu_pool=cpu_pool,
         gpu_pool=gpu_pool,
         source=source,
@@ -316,10 +344,15 @@ def run_deployment(
     force: Annotated[
         bool | None, typer.Option("--force/--no-force", help="Read unchanged documents again.")
     ] = None,
+    modified_since: ModifiedSinceOption = None,
     wait: Annotated[bool, typer.Option(help="Wait for the run to finish.")] = False,
 ) -> None:
     """Start an ingest-documents run on the workers through the Prefect API in
-    PREFECT_API_URL; the deployment's defaults fill what is not given."""
+    PREFECT_API_URL; the deployment's defaults fill what is not given.
+
+    With --wait, prints the run's summary and exits with status 2 when any document could
+    not be read, 1 when the run itself failed (or was refused).
+    """
     from prefect.settings import get_current_settings
 
     api_url = get_current_settings().api.url
@@ -332,19 +365,33 @@ def run_deployment(
         "min_confidence": min_confidence,
         "chunk_size": chunk_size,
         "force": force,
+        "modified_since": modified_since,
     }
     parameters = {key: value for key, value in given.items() if value is not None}
     try:
         run_id = trigger_ingest(api_url, deployment, parameters)
     except ParameterError as error:
         typer.echo(str(error), err=True)
-        raise typer.Exit(2) from error
+        raise typer.Exit(ExitStatus.RUN_FAILED) from error
     typer.echo(f"flow run {run_id}")
     if wait:
-        run = wait_for_flow_run(api_url, run_id)
-        typer.echo(f"flow run {run_id}: {run['state_type']}")
-        if run["state_type"] != "COMPLETED":
-            raise typer.Exit(1)
+        _report_run(api_url, run_id)
+
+
+def _report_run(api_url: str, run_id: str) -> None:
+    """Wait for the run; print its state and its summary (from its ``ingest-summary``
+    artifact); end with the exit status of every command that reads documents."""
+    from ocrflow.flows.cli_ingest import report_summary
+    from ocrflow.flows.ingestion import read_ingest_summary
+
+    run = wait_for_flow_run(api_url, run_id)
+    completed = run["state_type"] == "COMPLETED"
+    message = "" if completed else f" ({(run.get('state') or {}).get('message') or ''})"
+    typer.echo(f"flow run {run_id}: {run['state_type']}{message}", err=not completed)
+    with _prefect_client(api_url, 30.0) as client:
+        summary = read_ingest_summary(client, uuid.UUID(run_id))
+    report_summary(summary)
+    finish(documents_failed=len(summary.failed) if summary else 0, run_failed=not completed)
 
 
 __all__ = [

@@ -3,24 +3,41 @@
 Chunks run in-process as subflows (the embedded default, one engine per process), as runs of
 the ``ocr-documents`` deployment on process workers, or as background tasks on long-lived task
 workers. Deployments name these flows through the entrypoint file ``flows/ingest.py``.
+
+The listing is a stream: page by page, each page's stored ETags looked up in one query, and
+each chunk sent as soon as it fills (to the workers, at most ``max_in_flight`` at a time), so
+the ingest run's memory does not grow with the bucket. One ingest of a source runs at a time
+(``source_lock``); the ``ingest-summary`` artifact is written whether the run succeeds or not.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import time
-from typing import Any, cast
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from ocrflow.flows import progress
-from ocrflow.flows.chunks import ChunkSummary, ocr_chunk, read_and_store
+from ocrflow.flows.chunks import ChunkSummary, configured_database_url, ocr_chunk, read_and_store
+from ocrflow.flows.fanout import Workers, fan_out
 from ocrflow.flows.parameters import IngestParameters
-from ocrflow.ocr_tasks.sources import source_in_block
-from ocrflow.ocr_tasks.store import DocumentStore, split_unchanged
-from ocrflow.ocr_tasks.tasks import list_source, stored_etags
+from ocrflow.ocr_tasks.sources import SourceLocation, list_pages, s3_client, source_in_block
+from ocrflow.ocr_tasks.store import DocumentStore, source_lock, split_unchanged
 from ocrflow.schemas.records import SourceObject
 from ocrflow.schemas.settings import OcrSettings
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.objects import State
+
+SUMMARY_ARTIFACT = "ingest-summary"
+# Not started yet: a chunk late in one of these was never taken by a worker.
+WAITING_STATES = frozenset({"SCHEDULED", "PENDING"})
 
 
 class IngestSummary(ChunkSummary):
@@ -32,6 +49,20 @@ class IngestSummary(ChunkSummary):
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
 
+    @property
+    def to_read(self) -> int:
+        """Listed and not skipped, so far."""
+        return self.listed - self.skipped
+
+    def line(self) -> str:
+        """The summary as the commands print it."""
+        return (
+            f"listed {self.listed}, skipped {self.skipped} unchanged, done {self.done}, "
+            f"failed {len(self.failed)}; {self.pages} pages, {self.lines_kept} lines kept, "
+            f"{self.lines_dropped} dropped; {self.fields_needing_review} fields need review; "
+            f"{self.pages_per_second:.2f} pages/s"
+        )
+
 
 @flow(name="ocr-documents", log_prints=False)
 def ocr_documents(
@@ -39,49 +70,88 @@ def ocr_documents(
     document_type: str | None = None,
     min_confidence: float | None = None,
     s3_block: str | None = None,
+    locale: str | None = None,
 ) -> ChunkSummary:
     """Read one chunk: fetch each object, one engine call over all, store the results."""
-    return read_and_store(sources, document_type, min_confidence, s3_block)
+    return read_and_store(sources, document_type, min_confidence, s3_block, locale)
 
 
 @flow(name="ingest-documents")
 def ingest_documents(parameters: IngestParameters) -> IngestSummary:
-    """List the source, skip what is stored unchanged, read the rest chunk by chunk."""
-    logger = get_run_logger()
-    database_url = OcrSettings().storage.database_url
+    """List the source page by page, skip what is stored unchanged, read the rest in chunks
+    sent as they fill."""
+    database_url = configured_database_url(OcrSettings())
+    summary = IngestSummary()
     started = time.perf_counter()
-    source = source_in_block(parameters.source, parameters.s3_block)
-    listed = list_source(
-        source, parameters.suffixes, parameters.modified_since, parameters.s3_block
-    )
-    todo = _not_yet_stored(database_url, listed, parameters.force)
-    summary = IngestSummary(listed=len(listed), skipped=len(listed) - len(todo))
-    logger.info("%d listed, %d unchanged, %d to read", len(listed), summary.skipped, len(todo))
-    chunks = [
-        todo[i : i + parameters.chunk_size] for i in range(0, len(todo), parameters.chunk_size)
-    ]
-    if parameters.chunk_deployment:
-        summary.add(_run_chunks_on_workers(chunks, parameters, database_url))
-    elif parameters.task_workers:
-        summary.add(_run_chunks_on_task_workers(chunks, parameters, database_url))
-    else:
-        for number, chunk in enumerate(chunks, 1):
-            progress.report(sum(len(c) for c in chunks[: number - 1]), len(todo))
-            summary.add(_run_chunk(chunk, parameters))
-            logger.info("chunk %d of %d read", number, len(chunks))
-        progress.report(len(todo), len(todo))
-    summary.seconds = time.perf_counter() - started
-    create_markdown_artifact(
-        key="ingest-summary", markdown=summary_markdown(parameters, summary), description="Ingest"
-    )
+    try:
+        location = SourceLocation.parse(source_in_block(parameters.source, parameters.s3_block))
+        with source_lock(database_url, location.name, parameters.lock_timeout_seconds):
+            _ingest(location, parameters, database_url, summary)
+    finally:
+        summary.seconds = time.perf_counter() - started
+        create_markdown_artifact(
+            key=SUMMARY_ARTIFACT,
+            markdown=summary_markdown(parameters, summary),
+            description="Ingest",
+        )
     return summary
 
 
-def _not_yet_stored(
-    database_url: str, listed: list[SourceObject], force: bool
-) -> list[SourceObject]:
-    to_read, _ = split_unchanged(listed, lambda uris: stored_etags(database_url, uris), force)
+def _ingest(
+    location: SourceLocation,
+    parameters: IngestParameters,
+    database_url: str,
+    summary: IngestSummary,
+) -> None:
+    logger = get_run_logger()
+    store = DocumentStore(database_url)
+    client = s3_client(parameters.s3_block) if location.bucket else None
+    pages = list_pages(location, parameters.suffixes, parameters.modified_since, client)
+    chunks = chunks_to_read(
+        pages, _changed(store, parameters.force), parameters.chunk_size, summary
+    )
+    if parameters.chunk_deployment:
+        _run_chunks_on_workers(chunks, parameters, database_url, summary)
+    elif parameters.task_workers:
+        _run_chunks_on_task_workers(chunks, parameters, database_url, summary)
+    else:
+        _run_chunks_here(chunks, parameters, summary)
+    logger.info(
+        "%d listed, %d unchanged, %d read", summary.listed, summary.skipped, summary.to_read
+    )
+
+
+def _changed(
+    store: DocumentStore, force: bool
+) -> Callable[[list[SourceObject]], list[SourceObject]]:
+    """What of a listing page is to be read: one stored-ETag query for the page."""
+
+    def to_read(page: list[SourceObject]) -> list[SourceObject]:
+        return split_unchanged(page, store.stored_etags, force)[0]
+
     return to_read
+
+
+def chunks_to_read(
+    pages: Iterable[list[SourceObject]],
+    to_read: Callable[[list[SourceObject]], list[SourceObject]],
+    chunk_size: int,
+    summary: IngestSummary,
+) -> Iterator[list[SourceObject]]:
+    """Chunks of what ``to_read`` keeps of each listing page, each yielded as soon as it is
+    full; the next page is listed only when the chunks of this one have been taken. Counts
+    what is listed and skipped into ``summary`` as it goes."""
+    waiting: list[SourceObject] = []
+    for page in pages:
+        kept = to_read(page)
+        summary.listed += len(page)
+        summary.skipped += len(page) - len(kept)
+        waiting.extend(kept)
+        while len(waiting) >= chunk_size:
+            yield waiting[:chunk_size]
+            waiting = waiting[chunk_size:]
+    if waiting:
+        yield waiting
 
 
 def _chunk_parameters(chunk: list[SourceObject], parameters: IngestParameters) -> dict[str, Any]:
@@ -91,92 +161,164 @@ def _chunk_parameters(chunk: list[SourceObject], parameters: IngestParameters) -
         "document_type": parameters.document_type,
         "min_confidence": parameters.min_confidence,
         "s3_block": parameters.s3_block,
+        "locale": parameters.locale,
     }
 
 
-def _run_chunk(chunk: list[SourceObject], parameters: IngestParameters) -> ChunkSummary:
-    result: ChunkSummary = ocr_documents(**_chunk_parameters(chunk, parameters))
-    return result
+def _run_chunks_here(
+    chunks: Iterable[list[SourceObject]], parameters: IngestParameters, summary: IngestSummary
+) -> None:
+    logger = get_run_logger()
+    read = 0
+    for number, chunk in enumerate(chunks, 1):
+        progress.report(read, summary.to_read)
+        result: ChunkSummary = ocr_documents(**_chunk_parameters(chunk, parameters))
+        summary.add(result)
+        read += len(chunk)
+        logger.info("chunk %d read (%d documents so far)", number, read)
+    progress.report(read, summary.to_read)
 
 
 def _run_chunks_on_workers(
-    chunks: list[list[SourceObject]], parameters: IngestParameters, database_url: str
-) -> ChunkSummary:
-    """Start every chunk as a run of the chunk deployment, wait for all, then sum what the
-    workers stored. A chunk run that does not complete fails the ingest run (infrastructure)."""
+    chunks: Iterable[list[SourceObject]],
+    parameters: IngestParameters,
+    database_url: str,
+    summary: IngestSummary,
+) -> None:
+    """Each chunk a run of the chunk deployment, at most ``max_in_flight`` at once; what the
+    workers stored is summed as each finishes. A chunk run that does not complete fails the
+    ingest run (infrastructure), once the others are done."""
+    from prefect.client.orchestration import get_client
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
+    from prefect.states import Cancelled, Cancelling
 
     assert parameters.chunk_deployment is not None
-    runs = [
-        run_deployment(
-            parameters.chunk_deployment,
-            parameters=_chunk_parameters(chunk, parameters),
-            timeout=0,
-        )
-        for chunk in chunks
-    ]
-    states = _wait_for_runs([cast("FlowRun", run).id for run in runs])
-    broken = [f"{run_id}: {state}" for run_id, state in states.items() if state != "COMPLETED"]
-    if broken:
-        raise RuntimeError(f"{len(broken)} chunk runs did not complete: {'; '.join(broken)}")
-    return _stored_outcome(chunks, database_url)
+    name = parameters.chunk_deployment
+    timeout = parameters.chunk_timeout_seconds
+    with get_client(sync_client=True) as client:
+        pool = _work_pool_of(client, name)
+
+        def send(chunk: list[SourceObject]) -> uuid.UUID:
+            chunk_parameters = _chunk_parameters(chunk, parameters)
+            run = run_deployment(name, parameters=chunk_parameters, timeout=0)
+            return cast("FlowRun", run).id
+
+        def state(run_id: uuid.UUID) -> str:
+            current = client.read_flow_run(run_id).state
+            return current.type.value if current is not None else "PENDING"
+
+        def cancel(run_id: uuid.UUID) -> None:
+            # A running chunk is stopped by its worker; one never taken is simply cancelled.
+            stop: State[Any] = Cancelling() if state(run_id) == "RUNNING" else Cancelled()
+            client.set_flow_run_state(run_id, stop)
+
+        def describe_late(run_id: uuid.UUID, last: str) -> str:
+            if last in WAITING_STATES:
+                return (
+                    f"chunk run {run_id} of {name} was not started within {timeout:g} s: no "
+                    f"worker took it from work pool {pool!r} (is `prefect worker start --pool "
+                    f"{pool}` running?)"
+                )
+            return (
+                f"chunk run {run_id} of {name} (work pool {pool!r}) did not finish within "
+                f"{timeout:g} s; it was {last}"
+            )
+
+        workers = Workers(send, state, cancel, describe_late)
+        _send_all(chunks, workers, parameters, database_url, summary, "chunk runs")
+
+
+def _work_pool_of(client: SyncPrefectClient, deployment: str) -> str:
+    try:
+        found = client.read_deployment(uuid.UUID(deployment))
+    except ValueError:
+        found = client.read_deployment_by_name(deployment)
+    return found.work_pool_name or "(none)"
 
 
 def _run_chunks_on_task_workers(
-    chunks: list[list[SourceObject]], parameters: IngestParameters, database_url: str
-) -> ChunkSummary:
-    """Submit every chunk to the task workers at once, wait for all, sum what they stored."""
-    futures = [
-        ocr_chunk.delay(
-            chunk, parameters.document_type, parameters.min_confidence, parameters.s3_block
-        )
-        for chunk in chunks
-    ]
-    for future in futures:
-        _wait_for_task(future)
-    broken = [
-        f"{f.task_run_id}: {f.state.type.value}" for f in futures if not f.state.is_completed()
-    ]
-    if broken:
-        raise RuntimeError(f"{len(broken)} chunk tasks did not complete: {'; '.join(broken)}")
-    return _stored_outcome(chunks, database_url)
-
-
-def _wait_for_task(future: Any, poll_seconds: float = 1.0) -> None:
-    """Wait for a background task; the server records a delayed task run a moment after
-    ``.delay()`` returns, so an early read finds nothing yet."""
-    from prefect.exceptions import ObjectNotFound
-
-    while True:
-        try:
-            future.wait()
-            return
-        except ObjectNotFound:
-            time.sleep(poll_seconds)
-
-
-def _stored_outcome(chunks: list[list[SourceObject]], database_url: str) -> ChunkSummary:
-    uris = [source.uri for chunk in chunks for source in chunk]
-    return ChunkSummary(**DocumentStore(database_url, upgrade=False).outcome(uris))
-
-
-def _wait_for_runs(run_ids: list[Any], poll_seconds: float = 2.0) -> dict[Any, str]:
+    chunks: Iterable[list[SourceObject]],
+    parameters: IngestParameters,
+    database_url: str,
+    summary: IngestSummary,
+) -> None:
+    """Each chunk a background task for the task workers, at most ``max_in_flight`` at once;
+    what they stored is summed as each finishes."""
     from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Cancelled
 
-    final: dict[Any, str] = {}
+    timeout = parameters.chunk_timeout_seconds
     with get_client(sync_client=True) as client:
-        while len(final) < len(run_ids):
-            for run_id in run_ids:
-                state = client.read_flow_run(run_id).state
-                if run_id not in final and state is not None and state.is_final():
-                    final[run_id] = state.type.value
-            if len(final) < len(run_ids):
-                time.sleep(poll_seconds)
-    return final
+
+        def send(chunk: list[SourceObject]) -> uuid.UUID:
+            future = ocr_chunk.delay(
+                chunk,
+                parameters.document_type,
+                parameters.min_confidence,
+                parameters.s3_block,
+                parameters.locale,
+            )
+            return future.task_run_id
+
+        def state(task_run_id: uuid.UUID) -> str:
+            try:
+                current = client.read_task_run(task_run_id).state
+            except ObjectNotFound:  # recorded by the server a moment after .delay() returns
+                return "PENDING"
+            return current.type.value if current is not None else "PENDING"
+
+        def cancel(task_run_id: uuid.UUID) -> None:
+            client.set_task_run_state(task_run_id, Cancelled())
+
+        def describe_late(task_run_id: uuid.UUID, last: str) -> str:
+            if last in WAITING_STATES:
+                return (
+                    f"chunk task {task_run_id} was not taken within {timeout:g} s: is a task "
+                    "worker (`ocrflow task-worker`) running against this Prefect API?"
+                )
+            return f"chunk task {task_run_id} did not finish within {timeout:g} s; it was {last}"
+
+        workers = Workers(send, state, cancel, describe_late)
+        _send_all(chunks, workers, parameters, database_url, summary, "chunk tasks")
+
+
+def _send_all(
+    chunks: Iterable[list[SourceObject]],
+    workers: Workers[list[SourceObject], uuid.UUID],
+    parameters: IngestParameters,
+    database_url: str,
+    summary: IngestSummary,
+    what: str,
+) -> None:
+    """Fan the chunks out; sum each one's stored outcome as it finishes; fail the run at the
+    end when any did not complete."""
+    store = DocumentStore(database_url, upgrade=False)
+    broken: list[str] = []
+    read = 0
+
+    def finished(chunk: list[SourceObject], handle: uuid.UUID, state: str) -> None:
+        nonlocal read
+        summary.add(ChunkSummary(**store.outcome([source.uri for source in chunk])))
+        read += len(chunk)
+        progress.report(read, summary.to_read)
+        if state != "COMPLETED":
+            broken.append(f"{handle}: {state}")
+
+    fan_out(chunks, workers, finished, parameters.max_in_flight, parameters.chunk_timeout_seconds)
+    if broken:
+        raise RuntimeError(f"{len(broken)} {what} did not complete: {'; '.join(broken)}")
+
+
+# The summary artifact -----------------------------------------------------------------
+
+_SUMMARY_DATA = re.compile(r"<!-- ocrflow-summary (\{.*?\}) -->", re.DOTALL)
 
 
 def summary_markdown(parameters: IngestParameters, summary: IngestSummary) -> str:
+    """The ``ingest-summary`` artifact: a table for people, and the summary itself as JSON in a
+    comment (not shown) for ``ocrflow run-deployment --wait``."""
     rows = [
         ("source", parameters.source),
         ("listed", summary.listed),
@@ -193,7 +335,35 @@ def summary_markdown(parameters: IngestParameters, summary: IngestSummary) -> st
     text = f"# Ingest summary\n\n| | |\n|---|---|\n{table}\n"
     if failures:
         text += f"\n## Failed documents\n\n| document | reason |\n|---|---|\n{failures}\n"
-    return text
+    # Escaped so that no "-->" inside a reason can end the comment early.
+    data = json.dumps(summary.model_dump(mode="json")).replace(">", "\\u003e")
+    return text + f"\n<!-- ocrflow-summary {data} -->\n"
+
+
+def summary_of_markdown(markdown: str) -> IngestSummary | None:
+    """The summary :func:`summary_markdown` wrote into an artifact, if it holds one."""
+    found = _SUMMARY_DATA.search(markdown)
+    return IngestSummary.model_validate(json.loads(found.group(1))) if found else None
+
+
+def read_ingest_summary(client: SyncPrefectClient, flow_run_id: uuid.UUID) -> IngestSummary | None:
+    """The summary of an ingest-documents run, from its artifact (None when it wrote none)."""
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
+
+    artifacts = client.read_artifacts(
+        artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+            key=ArtifactFilterKey(any_=[SUMMARY_ARTIFACT]),
+        )
+    )
+    for artifact in artifacts:
+        if isinstance(artifact.data, str) and (found := summary_of_markdown(artifact.data)):
+            return found
+    return None
 
 
 def _cell(value: object) -> str:

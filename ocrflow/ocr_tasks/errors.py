@@ -15,13 +15,14 @@ def is_transient(error: BaseException) -> bool:
     """Whether the same call may succeed when tried again.
 
     A database error is transient when its connection was lost or its transaction lost a race
-    (``RETRYABLE_SQLSTATES``); a ``ValueError`` (a bad URI, a bad value) never is; anything
-    else (an S3 or network hiccup) is, unless S3 answered with one of ``PERMANENT_S3_CODES``.
+    (``RETRYABLE_SQLSTATES``); a ``ValueError`` (a bad URI, a bad value) or a ``TypeError``
+    (a bug: it fails the same way every time) never is; anything else (an S3 or network
+    hiccup) is, unless S3 answered with one of ``PERMANENT_S3_CODES``.
     """
     if isinstance(error, DBAPIError):
         sqlstate = getattr(error.orig, "sqlstate", None)
         return error.connection_invalidated or sqlstate in RETRYABLE_SQLSTATES
-    if isinstance(error, ValueError):
+    if isinstance(error, ValueError | TypeError):
         return False
     response = getattr(error, "response", None)
     code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
@@ -37,6 +38,26 @@ class DocumentError(Exception):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+
+class UnexpectedDocumentError(DocumentError):
+    """Any other exception met on one document (a library's error in layout, a refused
+    download, a row the database would not take): that document fails, the others go on."""
+
+    kind = "unexpected"
+
+    @classmethod
+    def of(cls, source: str, error: BaseException) -> UnexpectedDocumentError:
+        return cls(source, describe(error))
+
+
+def describe(error: BaseException) -> str:
+    """``TypeName: message``; a database error without its SQL and parameters (long, and
+    they may hold a document's text)."""
+    message = str(error.orig) if isinstance(error, DBAPIError) else str(error)
+    first_line = message.strip().splitlines()[0] if message.strip() else ""
+    name = type(error).__name__
+    return f"{name}: {first_line}" if first_line else name
 
 
 class EmptyDocumentError(DocumentError):

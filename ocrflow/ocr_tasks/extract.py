@@ -19,6 +19,7 @@ from ocrflow.ocr_tasks.sources import local_source
 from ocrflow.ocr_tasks.store import DocumentStore, split_unchanged
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
 from ocrflow.schemas.records import DocumentResult, FieldResult, LineRef, SourceObject
+from ocrflow.schemas.settings import FieldSettings
 
 
 def ocrflow_version() -> str:
@@ -44,16 +45,24 @@ def finish_document(
     origin: SourceObject,
     document_type: type[DocumentType] | None,
     min_confidence: float,
+    how: FieldSettings | None = None,
 ) -> DocumentResult:
     """Find the declared fields among all the lines read, then drop unconfident lines.
 
     Every line is evidence: a field read from a line under ``min_confidence`` is kept for
     review with its raw text, and its line references (which point at kept lines only) are
-    renumbered like the kept lines."""
+    renumbered like the kept lines. ``how``: the locale and scorer (default: the type's)."""
     filtered = drop_unconfident_lines(result, min_confidence)
     fields: list[FieldResult] = []
+    how = how or FieldSettings()
     if document_type is not None and result.status == "done":
-        found = extract_fields(document_type, result.pages, min_confidence=min_confidence)
+        found = extract_fields(
+            document_type,
+            result.pages,
+            min_confidence=min_confidence,
+            scorer=how.scorer,
+            locale=how.locale,
+        )
         fields = [_kept_refs(field, result, min_confidence) for field in found]
     return filtered.model_copy(
         update={
@@ -107,7 +116,9 @@ def extract_local_files(
     reading = {origin.uri for origin in to_read}
     todo = [path for path, origin in origins.items() if origin.uri in reading]
     for path, result in zip(todo, engine.read(_inputs(todo, origins)), strict=True):
-        finished = finish_document(result, origins[path], document_type, threshold)
+        finished = finish_document(
+            result, origins[path], document_type, threshold, engine.settings.fields
+        )
         store.save(finished)
         summary.stored.append(finished)
     return summary

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrflow.ocr_tasks.errors import DocumentError
-from ocrflow.schemas.records import SourceObject
+from ocrflow.schemas.records import SourceObject, as_utc
 
 _S3_RETRIES = 8
 
@@ -48,6 +48,11 @@ class SourceLocation:
         if not root.is_dir():
             raise ValueError(f"{source!r} is neither an s3:// URI nor a folder")
         return cls(bucket=None, prefix="", root=root)
+
+    @property
+    def name(self) -> str:
+        """The location written out in full: ``s3://bucket/prefix`` or the absolute folder."""
+        return str(self.root) if self.root is not None else f"s3://{self.bucket}/{self.prefix}"
 
 
 def s3_client(s3_block: str | None = None) -> Any:
@@ -104,8 +109,10 @@ def list_documents(
     modified_since: datetime.datetime | None = None,
     client: Any = None,
 ) -> Iterator[SourceObject]:
-    """Every document under the location whose name ends with one of ``suffixes``."""
+    """Every document under the location whose name ends with one of ``suffixes`` (and
+    modified at or after ``modified_since``, which is UTC when it has no zone)."""
     wanted = tuple(s.lower() for s in suffixes)
+    modified_since = as_utc(modified_since) if modified_since is not None else None
     if location.root is not None:
         yield from _list_local(location.root, wanted, modified_since)
     else:
@@ -113,6 +120,26 @@ def list_documents(
         yield from _list_s3(
             client or s3_client(), location.bucket, location.prefix, wanted, modified_since
         )
+
+
+def list_pages(
+    location: SourceLocation,
+    suffixes: Sequence[str],
+    modified_since: datetime.datetime | None = None,
+    client: Any = None,
+    page_size: int = 1000,
+) -> Iterator[list[SourceObject]]:
+    """:func:`list_documents` in lists of up to ``page_size``, each listed only when the one
+    before has been dealt with: a bucket of any size is never held whole (S3 answers a
+    listing request with at most 1000 keys; botocore retries each request)."""
+    page: list[SourceObject] = []
+    for source in list_documents(location, suffixes, modified_since, client):
+        page.append(source)
+        if len(page) == page_size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _list_s3(
@@ -128,7 +155,8 @@ def _list_s3(
             key: str = item["Key"]
             if not key.lower().endswith(suffixes):
                 continue
-            if modified_since is not None and item["LastModified"] < modified_since:
+            modified = as_utc(item["LastModified"])
+            if modified_since is not None and modified < modified_since:
                 continue
             yield SourceObject(
                 uri=f"s3://{bucket}/{key}",
@@ -137,6 +165,7 @@ def _list_s3(
                 etag=item["ETag"].strip('"'),
                 size=item["Size"],
                 content_type=mimetypes.guess_type(key)[0],
+                last_modified=modified,
             )
 
 
@@ -150,10 +179,8 @@ def _list_local(
         if not path.is_file() or path.resolve() in seen:
             continue
         seen.add(path.resolve())
-        if modified_since is not None:
-            modified = datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC)
-            if modified < modified_since:
-                continue
+        if modified_since is not None and _modified(path) < modified_since:
+            continue
         yield local_source(path)
 
 
@@ -165,13 +192,21 @@ def _inside(root: Path, path: Path) -> bool:
         return False
 
 
+def _modified(path: Path) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(path.stat().st_mtime, datetime.UTC)
+
+
 def local_source(path: Path) -> SourceObject:
     """A local file's identity: absolute path, and an MD5 of its bytes as the ETag."""
     with path.open("rb") as handle:
         digest = hashlib.file_digest(handle, "md5").hexdigest()
     content_type, _ = mimetypes.guess_type(path.name)
     return SourceObject(
-        uri=str(path.resolve()), etag=digest, size=path.stat().st_size, content_type=content_type
+        uri=str(path.resolve()),
+        etag=digest,
+        size=path.stat().st_size,
+        content_type=content_type,
+        last_modified=_modified(path),
     )
 
 
@@ -204,5 +239,8 @@ def _download(s3: Any, source: SourceObject) -> tuple[bytes, SourceObject]:
             source.uri, "the object was deleted after it was listed"
         ) from error
     data: bytes = response["Body"].read()
-    etag = response["ETag"].strip('"')
-    return data, source.model_copy(update={"etag": etag, "size": len(data)})
+    # The version read, which may be newer than the one listed.
+    read: dict[str, Any] = {"etag": response["ETag"].strip('"'), "size": len(data)}
+    if response.get("LastModified") is not None:
+        read["last_modified"] = as_utc(response["LastModified"])
+    return data, source.model_copy(update=read)

@@ -3,6 +3,8 @@
 A document is keyed by its source URI. Storing it again (same or new ETag) replaces its
 pages, lines and fields in the same transaction as the document row's upsert, so readers see
 the old rows or the new ones, never a mix; two writers of one document serialise on that row.
+A version older than the stored one (by the source's LastModified) never replaces it: a slow
+reader of an old version that finishes last leaves the newer rows in place.
 A transaction cut by a lost connection (a restarted or failed-over server, a killed backend)
 is run again on a new connection: it is idempotent, so a commit whose answer was lost is
 simply rewritten.
@@ -10,13 +12,16 @@ simply rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
+import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
@@ -29,6 +34,8 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    make_url,
+    or_,
     select,
     text,
 )
@@ -48,6 +55,9 @@ _RETRY_FIRST_WAIT_SECONDS = 0.2
 # Held by whoever migrates a PostgreSQL database, so that two workers starting at once on a
 # fresh database do not both create the tables (the second then finds them at head).
 _MIGRATION_LOCK_KEY = 0x6F637266_6C6F77  # "ocrflow"
+# URIs per lookup query: a listing page of S3 (1000 keys) in one round trip, well inside
+# SQLite's and PostgreSQL's limits on bound parameters.
+_URIS_PER_QUERY = 1000
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -122,6 +132,86 @@ def split_unchanged(
     return to_read, unchanged
 
 
+class SourceBusyError(RuntimeError):
+    """Another ingest of the same source holds its lock."""
+
+
+@contextlib.contextmanager
+def source_lock(
+    url: str, source: str, timeout_seconds: float, poll_seconds: float = 1.0
+) -> Iterator[None]:
+    """Held by one ingest of ``source`` into the database at ``url`` at a time; another waits
+    up to ``timeout_seconds``, then raises ``SourceBusyError``. Both kinds are released by the
+    operating system or the server when their holder dies, so a killed run leaves no lock
+    behind: a PostgreSQL session advisory lock, or for SQLite (one machine by nature) an
+    exclusive ``flock`` on a file beside the database."""
+    key = hashlib.sha256(source.encode()).digest()
+    if url.startswith("postgresql"):
+        lock = _advisory_lock(url, int.from_bytes(key[:8], "big", signed=True))
+    else:
+        lock = _file_lock(_lock_file(url, key.hex()[:16]))
+    deadline = time.monotonic() + timeout_seconds
+    with lock as try_lock:
+        while not try_lock():
+            if time.monotonic() >= deadline:
+                raise SourceBusyError(
+                    f"another ingest of {source} is running (it holds the source's lock); "
+                    f"waited {timeout_seconds:g} s for it to finish"
+                )
+            time.sleep(poll_seconds)
+        yield
+
+
+@contextlib.contextmanager
+def _advisory_lock(url: str, key: int) -> Iterator[Callable[[], bool]]:
+    # Autocommit: a transaction open for the whole ingest would hold back vacuum.
+    with database_engine(url).connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        held = False
+
+        def try_lock() -> bool:
+            nonlocal held
+            query = text("SELECT pg_try_advisory_lock(:key)")
+            held = bool(connection.execute(query, {"key": key}).scalar_one())
+            return held
+
+        try:
+            yield try_lock
+        finally:
+            if held and not connection.invalidated:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+
+
+def _lock_file(url: str, name: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None  # a database of this process only: nobody to exclude
+    path = Path(database).expanduser().resolve()
+    return path.with_name(f"{path.name}.ingest-{name}.lock")
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path | None) -> Iterator[Callable[[], bool]]:
+    if path is None:
+        yield lambda: True
+        return
+    import fcntl
+
+    with path.open("a") as handle:
+
+        def try_lock() -> bool:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        try:
+            yield try_lock
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class DocumentStore:
     def __init__(self, url: str, upgrade: bool = True) -> None:
         self.url = url
@@ -136,9 +226,19 @@ class DocumentStore:
     def _save_once(self, document: DocumentResult) -> int:
         with self._engine.begin() as connection:
             document_id = self._upsert_document(connection, document)
+            if document_id is None:
+                uri = _document_values(document)["source_uri"]
+                logger.info("%s: a newer version is stored; this older one is not", uri)
+                return self._id_of(connection, uri)
             for table in (LineRow, FieldRow, PageRow):
                 connection.execute(delete(table).where(table.document_id == document_id))
             _insert_children(connection, document_id, document)
+        return document_id
+
+    @staticmethod
+    def _id_of(connection: Connection, uri: str) -> int:
+        query = select(DocumentRow.id).where(DocumentRow.source_uri == uri)
+        document_id: int = connection.execute(query).scalar_one()
         return document_id
 
     def stored_etags(self, uris: Sequence[str]) -> dict[str, str | None]:
@@ -148,7 +248,7 @@ class DocumentStore:
     def _stored_etags_once(self, uris: Sequence[str]) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
         with self._engine.connect() as connection:
-            for chunk in _chunks(list(uris), 500):
+            for chunk in _chunks(list(uris), _URIS_PER_QUERY):
                 query = select(DocumentRow.source_uri, DocumentRow.etag).where(
                     DocumentRow.source_uri.in_(chunk), DocumentRow.status == "done"
                 )
@@ -170,7 +270,7 @@ class DocumentStore:
             "fields_needing_review": 0,
         }
         with self._engine.connect() as connection:
-            for chunk in _chunks(list(uris), 500):
+            for chunk in _chunks(list(uris), _URIS_PER_QUERY):
                 rows = connection.execute(
                     select(
                         DocumentRow.id,
@@ -201,15 +301,24 @@ class DocumentStore:
                 ).scalar_one()
         return totals
 
-    def _upsert_document(self, connection: Connection, document: DocumentResult) -> int:
+    def _upsert_document(self, connection: Connection, document: DocumentResult) -> int | None:
+        """The document row's id, inserted or replaced; None when the stored version is newer
+        (then nothing is written)."""
         values = _document_values(document)
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(DocumentRow).values(**values)
+        incoming = statement.excluded.last_modified
         statement = statement.on_conflict_do_update(
             index_elements=[DocumentRow.source_uri],
             set_={k: v for k, v in values.items() if k != "source_uri"},
+            # Either time unknown (rows of earlier releases, sources without one): replace.
+            where=or_(
+                DocumentRow.last_modified.is_(None),
+                incoming.is_(None),
+                DocumentRow.last_modified <= incoming,
+            ),
         ).returning(DocumentRow.id)
-        document_id: int = connection.execute(statement).scalar_one()
+        document_id: int | None = connection.execute(statement).scalar_one_or_none()
         return document_id
 
 
@@ -223,6 +332,7 @@ def _document_values(document: DocumentResult) -> dict[str, Any]:
         "version_id": origin.version_id if origin else None,
         "size": origin.size if origin else None,
         "content_type": origin.content_type if origin else None,
+        "last_modified": origin.last_modified if origin else None,
         "page_count": len(document.pages),
         "document_type": document.document_type,
         "status": document.status,

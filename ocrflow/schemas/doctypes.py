@@ -74,6 +74,16 @@ class FieldRule:
     maps raw values to canonical ones (``$`` → ``USD``). Values outside
     ``min_year``..``max_year`` (dates) or below ``minimum`` (amounts and ints) are kept for
     review.
+
+    ``concept`` names the field's meaning in the locale tables (``total``, ``issue_date``,
+    ``vendor``...; default: the field's name when the tables know it; ``""``: none): its
+    label words in the languages of the document's locale are added after ``labels``.
+    ``day_first`` fixes how this field's numeric dates read (None: the locale's order).
+    Patterns may name the locale's pieces, filled in from its languages and region pack:
+    ``${company}`` (legal forms and trade words: GmbH, S.A., Pty Ltd), ``${registration}``
+    (company registration numbers), ``${registration_label}``, ``${address_stop}`` (words
+    that end an address block), ``${tax}`` (tax words); an amount field whose concept is a
+    total also excludes the region's ``total_exclude``.
     """
 
     labels: tuple[str, ...] = ()
@@ -87,22 +97,25 @@ class FieldRule:
     fallback_anywhere: bool = False
     pick: Pick = "first"
     required: bool = True
-    day_first: bool = True
+    day_first: bool | None = None
     min_year: int = 1950
     max_year: int = 2100
     minimum: Decimal | None = Decimal(0)
     remove: str | None = None
     ranked: bool = False
     aliases: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    concept: str | None = None
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A declared field as the extractor sees it: its name, rule and value kind."""
+    """A declared field as the extractor sees it: its name, rule, value kind and the locale
+    its values are read in (``auto``: any of the supported ones, decided by shape)."""
 
     name: str
     rule: FieldRule
     kind: ValueKind
+    locale: str = "auto"
 
 
 class DocumentType(BaseModel):
@@ -121,14 +134,19 @@ class DocumentType(BaseModel):
     # "auto": the type's fitted field model when it has one (``ocrflow fields fit``), else the
     # rules; "rules": the rules only, whatever model there is.
     field_scorer: ClassVar[Literal["auto", "rules"]] = "auto"
+    # How the type's documents write numbers and dates and which languages their labels are
+    # in (``de-DE``, ``en-MY``; ``auto``: any supported one); a run may override it.
+    locale: ClassVar[str] = "auto"
 
     @classmethod
-    def field_specs(cls) -> list[FieldSpec]:
+    def field_specs(cls, locale: str | None = None) -> list[FieldSpec]:
+        """The declared fields, read in ``locale`` (default: the type's)."""
         specs: list[FieldSpec] = []
         for name, info in cls.model_fields.items():
             rules = [m for m in info.metadata if isinstance(m, FieldRule)]
             if rules:
-                specs.append(FieldSpec(name, rules[0], value_kind(info.annotation)))
+                kind = value_kind(info.annotation)
+                specs.append(FieldSpec(name, rules[0], kind, locale or cls.locale))
         return specs
 
 
@@ -152,22 +170,20 @@ def value_kind(annotation: object) -> ValueKind:
 
 # --- built-in types ---------------------------------------------------------------------
 
-_COMPANY = (
-    r"\b(SDN\.?\s*BHD|BHD|BERHAD|S/B|ENTERPRISE|TRADING|RESTAURANT|RESTORAN|SUPERMARKET|"
-    r"HARDWARE|STATIONERY|MARKETING|SERVICES?|CAFE|BAKERY|KEDAI|PERNIAGAAN|LIMITED|LTD|INC|"
-    r"LLC|GMBH|CORP(ORATION)?|COMPANY|CO\.)(?!\w)(?!\s*(REG|NO\b|NO\.))"
-)
-_REGISTRATION_NO = r"\(?\b[A-Z]{0,4}\d{4,}-?[A-Z]\b\)?"
+# Patterns name the locale's pieces (``${company}``...: see FieldRule); nothing here belongs
+# to one country: the region packs in ocrflow/ocr_tasks/fields/locale_data/regions hold that.
+_COMPANY = "${company}"
+_REGISTRATION_NO = "${registration}"
 _ADDRESS_STOP = (
-    r"(?i)\b(TEL|TELEPHONE|PHONE|H/P|FAX|TAX|TAX\s*INVOICE|INVOICE|RECEIPT|DATE|CASHIER|"
-    r"TABLE|DOC|DOCUMENT|BILL|EMAIL|E-MAIL|WWW|HTTP|OPEN|STAFF|MEMBER|SST)\b|\bGST|CARE\s*LINE"
-    r"|@\w|\b[TF]\s*:\s*\d|\b(0?[1-9]|[12]\d|3[01])[/-](0?[1-9]|1[0-2])[/-]\d{2,4}\b"
+    r"(?i)\b(TEL|TELEPHONE|PHONE|FAX|TAX|TAX\s*INVOICE|INVOICE|RECEIPT|DATE|CASHIER|"
+    r"TABLE|DOC|DOCUMENT|BILL|EMAIL|E-MAIL|WWW|HTTP|OPEN|STAFF|MEMBER)\b|${address_stop}"
+    r"|${tax}|@\w|\b[TF]\s*:\s*\d|\b(0?[1-9]|[12]\d|3[01])[/-](0?[1-9]|1[0-2])[/-]\d{2,4}\b"
     r"|^\W*\d{2,4}[\s-]*\d{3,4}[\s-]*\d{3,4}\W*$"
 )
 _ADDRESS_SKIP = (
     r"(?i)^\s*\(.*\d.*\)\s*$|^\s*[A-Z]{0,4}\d{5,}-[A-Z0-9]+\s*$"
-    rf"|^.{{0,24}}{_REGISTRATION_NO}\s*$"
-    r"|^\W*(CO\.?\s*(REG|NO)|COMPANY\s*(REG|NO)|ROC|BR\s*NO|REG\.?\s*NO)"
+    rf"|^.{{0,24}}(?:{_REGISTRATION_NO})\s*$"
+    r"|^\W*(CO\.?\s*(REG|NO)|COMPANY\s*(REG|NO)|REG\.?\s*NO)|^\W*(?:${registration_label})"
     r"|\b\d{1,2}\s*(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*\s*\d{2,4}\b"
 )
 _TOTAL_EXCLUDE = (
@@ -177,8 +193,8 @@ _TOTAL_EXCLUDE = (
     "total quantity",
     "total item",
     "total items",
-    "total gst",
     "total tax",
+    "total vat",
     "total discount",
     "total saving",
     "total savings",
@@ -188,8 +204,6 @@ _TOTAL_EXCLUDE = (
     "total sales (excluding",
     "total amount (excluding",
     "before",
-    "total sr",
-    "total zr",
 )
 
 
@@ -200,7 +214,12 @@ class Receipt(DocumentType):
 
     company: Annotated[
         str | None,
-        FieldRule(position="top", pattern=_COMPANY, remove=rf"\s*{_REGISTRATION_NO}\s*$"),
+        FieldRule(
+            position="top",
+            pattern=_COMPANY,
+            remove=rf"\s*(?:{_REGISTRATION_NO})\s*$",
+            concept="",  # a receipt prints its shop's name, not a label before it
+        ),
     ] = None
     address: Annotated[
         str | None,
@@ -210,7 +229,7 @@ class Receipt(DocumentType):
     ] = None
     date: Annotated[
         datetime.date | None,
-        FieldRule(labels=("date", "tarikh", "dated"), fallback_anywhere=True),
+        FieldRule(labels=("date", "dated"), fallback_anywhere=True),
     ] = None
     total: Annotated[
         Decimal | None,
@@ -229,8 +248,8 @@ class Receipt(DocumentType):
                 "total amount",
                 "total amt",
                 "total",
-                "jumlah",
             ),
+            concept="receipt_total",
             ranked=True,
             exclude=_TOTAL_EXCLUDE,
             position="right",
@@ -239,24 +258,34 @@ class Receipt(DocumentType):
     ] = None
 
 
+_INVOICE_NUMBER = r"(?<![\w.,])(?=[A-Z0-9/_\-]*\d)[A-Z0-9][A-Z0-9/_\-]*[A-Z0-9](?![\w]|[.,]\d)"
+
+
 class Invoice(DocumentType):
-    """An invoice: its number, dates, issuer, amount and currency."""
+    """An invoice: its number, dates, seller, buyer's amounts, currency and payment details.
+
+    Labels in the seven languages of the locale tables; the seller is the block under its
+    label (``Verkäufer``, ``Fournisseur``, ``From``) or the issuer's name at the top of the
+    first page, never a line that repeats on every page.
+    """
 
     type_name: ClassVar[str] = "invoice"
 
     number: Annotated[
         str | None,
         FieldRule(
-            labels=("invoice no", "invoice number", "invoice #", "invoice", "inv no", "bill no"),
-            pattern=r"[A-Z0-9][A-Z0-9/_\-]*\d[A-Z0-9/_\-]*",
-            exclude=("invoice date", "invoice to"),
+            labels=("invoice no", "invoice number", "invoice #", "inv no", "invoice"),
+            concept="invoice_number",
+            pattern=_INVOICE_NUMBER,
+            exclude=("invoice date", "invoice to", "invoice total"),
         ),
     ] = None
     date: Annotated[
         datetime.date | None,
         FieldRule(
             labels=("invoice date", "date of issue", "issue date", "date"),
-            exclude=("due date",),
+            concept="issue_date",
+            exclude=("due date", "delivery date"),
             fallback_anywhere=True,
         ),
     ] = None
@@ -264,12 +293,23 @@ class Invoice(DocumentType):
         datetime.date | None,
         FieldRule(labels=("due date", "payment due", "due"), required=False),
     ] = None
-    vendor: Annotated[str | None, FieldRule(position="top", pattern=_COMPANY)] = None
+    vendor: Annotated[str | None, FieldRule(labels=("from",), position="top", pattern=_COMPANY)] = (
+        None
+    )
+    net: Annotated[
+        Decimal | None,
+        FieldRule(labels=("subtotal", "sub total"), position="right", required=False),
+    ] = None
+    tax: Annotated[
+        Decimal | None,
+        FieldRule(labels=("vat", "tax"), exclude=("vat id", "vat no", "vat reg"),
+                  position="right", required=False),
+    ] = None  # fmt: skip
     total: Annotated[
         Decimal | None,
         FieldRule(
             labels=("total", "grand total", "amount due", "balance due", "total due"),
-            exclude=("subtotal", "sub total", "total tax", "total vat", "total excl"),
+            exclude=("subtotal", "sub total", "total tax", "total vat", "total excl", "total net"),
             position="right",
             pick="largest",
         ),
@@ -283,6 +323,16 @@ class Invoice(DocumentType):
             required=False,
         ),
     ] = None
+    iban: Annotated[
+        str | None,
+        FieldRule(pattern=r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b",
+                  position="right_or_below", fallback_anywhere=True, required=False),
+    ] = None  # fmt: skip
+    vat_id: Annotated[
+        str | None,
+        FieldRule(pattern=r"\b[A-Z]{2}\s?[0-9A-Z][0-9A-Z .\-]{6,13}[0-9A-Z]\b",
+                  position="right_or_below", required=False),
+    ] = None  # fmt: skip
 
 
 class Form(DocumentType):

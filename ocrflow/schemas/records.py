@@ -6,9 +6,18 @@ import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Point = tuple[float, float]
+
+
+def as_utc(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` in UTC; a time without a zone is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC)
+
+
 Orientation = Literal[0, 90, 180, 270]
 
 
@@ -82,6 +91,14 @@ class SourceObject(BaseModel):
     version_id: str | None = None
     size: int | None = None
     content_type: str | None = None
+    last_modified: datetime.datetime | None = Field(
+        None, description="When this version was written (S3 LastModified, file mtime), UTC."
+    )
+
+    @field_validator("last_modified")
+    @classmethod
+    def _naive_is_utc(cls, value: datetime.datetime | None) -> datetime.datetime | None:
+        return as_utc(value) if value is not None else None
 
 
 class DocumentResult(BaseModel):

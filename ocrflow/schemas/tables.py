@@ -19,10 +19,34 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ocrflow.schemas.records import as_utc
+
+
+class UtcDateTime(TypeDecorator[datetime.datetime]):
+    """A time zone aware timestamp on every database: stored in UTC, read back in UTC.
+
+    PostgreSQL keeps the zone (``timestamptz``); SQLite keeps text without one, so a time is
+    converted to UTC before it is written and given the UTC zone again when it is read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime.datetime | None, dialect: Dialect
+    ) -> datetime.datetime | None:
+        return as_utc(value) if value is not None else None
+
+    def process_result_value(
+        self, value: datetime.datetime | None, dialect: Dialect
+    ) -> datetime.datetime | None:
+        return as_utc(value) if value is not None else None
 
 
 class Base(DeclarativeBase):
@@ -42,6 +66,8 @@ class DocumentRow(Base):
     version_id: Mapped[str | None] = mapped_column(String(255))
     size: Mapped[int | None] = mapped_column(BigInteger)
     content_type: Mapped[str | None] = mapped_column(String(255))
+    # When the stored version was written at the source: an older one never replaces it.
+    last_modified: Mapped[datetime.datetime | None] = mapped_column(UtcDateTime())
     page_count: Mapped[int] = mapped_column(Integer, default=0)
     document_type: Mapped[str | None] = mapped_column(String(128), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -51,9 +77,7 @@ class DocumentRow(Base):
     runtime: Mapped[str] = mapped_column(String(32))
     ocrflow_version: Mapped[str | None] = mapped_column(String(32))
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    stored_at: Mapped[datetime.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    stored_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class PageRow(Base):

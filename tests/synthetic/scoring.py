@@ -13,11 +13,11 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from ocrflow.ocr_tasks.fields.fit import Tally
 from ocrflow.schemas.records import FieldResult, PageResult
 from tests.synthetic.invoices import InvoiceTruth, SyntheticInvoice
 
@@ -77,52 +77,35 @@ def field_accuracy(
     ``ok`` (share marked ok), ``ok_wrong`` (share of the ok ones that are wrong; 0 when none
     is ok) and ``misses`` (``locale: want … got …`` for the wrong ones). ``"_all"`` sums the
     fields."""
-    tallies = {name: _Tally() for name in fields}
+    tallies = {name: Tally() for name in fields}
     for truth, pages in documents:
         found = {result.name: result for result in extract(pages)}
         for name in fields:
             want = getattr(truth, TRUTH_OF[name])
-            if want is None:
-                continue
-            tally = tallies[name]
-            got = found.get(name)
-            right = value_matches(name, want, got)
-            is_ok = got is not None and got.status == "ok"
-            tally.n += 1
-            tally.right += right
-            tally.ok += is_ok
-            tally.ok_wrong += is_ok and not right
-            if not right:
-                shown = None if got is None else got.raw_text if got.value is None else got.value
-                status = got.status if got else "absent"
-                tally.misses.append(f"{truth.locale}: want {want!s} got {shown!s} ({status})")
-    report = {name: tally.rates() for name, tally in tallies.items()}
-    summed = _Tally()
+            if want is not None:
+                got = found.get(name)
+                right = value_matches(name, want, got)
+                tallies[name].add(truth.locale, right, got, str(want))
+    report = {name: _rates(tally) for name, tally in tallies.items()}
+    summed = Tally()
     for tally in tallies.values():
-        summed.n += tally.n
+        summed.documents += tally.documents
         summed.right += tally.right
         summed.ok += tally.ok
         summed.ok_wrong += tally.ok_wrong
-    report["_all"] = summed.rates()
+    report["_all"] = _rates(summed)
     return report
 
 
-@dataclass
-class _Tally:
-    n: int = 0
-    right: int = 0
-    ok: int = 0
-    ok_wrong: int = 0
-    misses: list[str] = field(default_factory=list)
-
-    def rates(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "accuracy": self.right / self.n if self.n else 0.0,
-            "ok": self.ok / self.n if self.n else 0.0,
-            "ok_wrong": self.ok_wrong / self.ok if self.ok else 0.0,
-            "misses": self.misses,
-        }
+def _rates(tally: Tally) -> dict[str, Any]:
+    row = tally.row()
+    return {
+        "n": tally.documents,
+        "accuracy": row["accuracy"],
+        "ok": row["share_ok"],
+        "ok_wrong": row["ok_wrong"],
+        "misses": tally.misses,
+    }
 
 
 def format_accuracy(report: dict[str, dict[str, Any]]) -> str:

@@ -19,8 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from ocrflow.ocr_tasks.fields.decide import extract_learned, type_model
+from ocrflow.ocr_tasks.fields.dates import settle_dates
+from ocrflow.ocr_tasks.fields.decide import cross_checked, extract_learned, type_model
 from ocrflow.ocr_tasks.fields.layout import Line, page_lines
+from ocrflow.ocr_tasks.fields.localise import localised_specs
+from ocrflow.ocr_tasks.fields.pairing import extract_learned_pairs, pair_model
 from ocrflow.ocr_tasks.fields.pairs import extract_pairs
 from ocrflow.ocr_tasks.fields.rules import extract_declared
 from ocrflow.ocr_tasks.fields.scorer import TypeModel
@@ -54,24 +57,29 @@ def extract_fields(
     min_confidence: float | None = None,
     scorer: Scorer = "auto",
     model: TypeModel | None = None,
+    locale: str | None = None,
 ) -> list[FieldResult]:
     """The fields of ``document_type`` (a class, a registered name or ``pkg.mod:Class``).
 
     ``scorer="auto"`` uses ``model``, else the type's fitted model when it has one (and its
-    ``field_scorer`` is ``"auto"``), else the rules.
+    ``field_scorer`` is ``"auto"``), else the rules. ``locale`` (``de-DE``, ``en-MY``,
+    ``auto``) overrides the type's: how amounts and dates read, which label words count.
     """
     kind = get_document_type(document_type) if isinstance(document_type, str) else document_type
     lines = page_lines(pages)
     if kind.generic_pairs:
-        results = extract_pairs(lines)
+        use_pairing = scorer == "auto" and kind.field_scorer == "auto"
+        pairing = pair_model(kind) if use_pairing else None
+        results = extract_pairs(lines) if pairing is None else extract_learned_pairs(lines, pairing)
     else:
         use_model = scorer == "auto" and (model is not None or kind.field_scorer == "auto")
         fitted = (model or type_model(kind)) if use_model else None
-        specs = kind.field_specs()
+        specs = localised_specs(kind, locale)
         if fitted is not None:
             results = extract_learned(specs, lines, fitted)
         else:
             results = extract_declared(specs, lines)
+        results = cross_checked(settle_dates(results, specs, lines))
     return weak_lines_reviewed(results, lines, min_confidence)
 
 

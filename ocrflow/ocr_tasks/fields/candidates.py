@@ -23,9 +23,17 @@ import numpy as np
 from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
-from ocrflow.ocr_tasks.fields.layout import Line, find_label, fold, same_row
-from ocrflow.ocr_tasks.fields.rules import TOP_LINES, name_block
-from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
+from ocrflow.ocr_tasks.fields.layout import (
+    Line,
+    below,
+    find_label,
+    fold,
+    on_every_page,
+    right_of,
+    same_row,
+)
+from ocrflow.ocr_tasks.fields.rules import TOP_LINES, label_end, name_block
+from ocrflow.ocr_tasks.fields.values import check_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldResult, FieldValue
 
@@ -36,14 +44,10 @@ FEATURES: tuple[str, ...] = (
     "implausible", "letters", "digits", "pattern", "length", "recurs", "order", "is_first",
     "is_last", "rule_pick", "line_index", "block_lines", "block_start", "stop_inside",
     "skip_inside", "stop_after", "first_after_anchor", "difference_of_two", "sum_of_two",
-    "upper", "words",
+    "upper", "words", "every_page",
 )  # fmt: skip
-MAX_PER_LINE = 4  # values read from one line (a row of prices holds a few)
 _CURRENCY = re.compile(r"RM|MYR|USD|EUR|GBP|SGD|\$|€|£|¥", re.IGNORECASE)
 _TIME = re.compile(r"\d{1,2}:\d\d")
-
-# Field names whose labels the locale tables know under a concept (other names: their own).
-_CONCEPTS = {"total": "total", "date": "date", "number": "invoice_number", "vendor": "vendor"}
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,12 @@ def field_candidates(
     found = _generate(spec, lines, rule_result, anchor)
     index = {id(line): i for i, line in enumerate(lines)}
     amounts = sorted({c.value for c in found if isinstance(c.value, Decimal)})
+    repeated = on_every_page(lines)
     rows = [
         _features(spec, c, found, lines, rule_result)
         + _block_features(spec, c, lines, index, anchor)
         + _agreement_features(c, amounts)
+        + [float(bool(c.lines) and all(line.text.strip() in repeated for line in c.lines))]
         for c in found
     ]
     features = np.array(rows, dtype=np.float64).reshape(len(found), len(FEATURES))
@@ -90,26 +96,12 @@ def field_candidates(
 def _generate(
     spec: FieldSpec, lines: Sequence[Line], rule_result: FieldResult | None, anchor: int | None
 ) -> list[Candidate]:
-    if spec.kind == "str":
+    if spec.kind == "str" and (spec.rule.pattern is None or spec.rule.position in TEXT_BLOCKS):
         return _text_candidates(spec, lines, rule_result, anchor)
     found: list[Candidate] = []
     for line in lines:
-        found += [Candidate(v.value, v.raw, (line,)) for v in _values_in(spec, line.text)]
+        found += [Candidate(v.value, v.raw, (line,)) for v in values_in(spec, line.text)]
     return found
-
-
-def _values_in(spec: FieldSpec, text: str) -> list[Found]:
-    """The values of the field's kind in the text: each found value is blanked out and the
-    text read again (``find_*`` return one value per text)."""
-    values: list[Found] = []
-    rest = text
-    while len(values) < MAX_PER_LINE and (found := find_value(spec.kind, rest, spec.rule)):
-        values.append(found)
-        at = rest.find(found.raw)
-        if at < 0 or not found.raw:
-            break
-        rest = rest[:at] + " " * len(found.raw) + rest[at + len(found.raw) :]
-    return values
 
 
 def _text_candidates(
@@ -126,6 +118,8 @@ def _text_candidates(
         found += _top_blocks(spec, lines)
     if spec.rule.position == "after" and lines:
         found += _after_blocks(spec, lines, anchor)
+    if spec.rule.labels:
+        found += _labelled_blocks(spec, lines)
     seen: set[str] = set()
     unique = []
     for candidate in found:
@@ -134,6 +128,26 @@ def _text_candidates(
             seen.add(key)
             unique.append(candidate)
     return unique
+
+
+TEXT_BLOCKS = ("top", "after")  # text fields found as blocks of lines, not pattern matches
+
+
+def _labelled_blocks(spec: FieldSpec, lines: Sequence[Line]) -> list[Candidate]:
+    """The text after each of the field's labels on its line, the line right of it and the
+    lines under it (a seller's name under ``Verkäufer:``)."""
+    found = []
+    for line in lines:
+        end = label_end(spec, line.text)
+        if end is None:
+            continue
+        rest = line.text[end[0] :].strip(" :;.-=|#")
+        if sum(char.isalpha() for char in rest) >= 3:
+            found.append(Candidate(rest, rest, (line,)))
+        for other in [*right_of(line, lines)[:1], *below(line, lines)[:2]]:
+            text = other.text.strip()
+            found.append(Candidate(text, text, (other,)))
+    return found
 
 
 def _top_blocks(spec: FieldSpec, lines: Sequence[Line]) -> list[Candidate]:
@@ -261,21 +275,14 @@ def _label_features(
     return [*scores, float(exact), rank, float(excluded), gap]
 
 
-@lru_cache(maxsize=64)
-def _labels_for(name: str, labels: tuple[str, ...]) -> tuple[str, ...]:
-    words = list(labels)
-    try:  # locale tables (label words in every supported language), when installed
-        from ocrflow.ocr_tasks.fields.locales import label_words
-
-        words += [w for w in label_words(_CONCEPTS.get(name, name)) if w not in words]
-    except (ImportError, KeyError, LookupError, ValueError):
-        pass
-    return tuple(fold(word)[0] for word in words if fold(word)[0])
+@lru_cache(maxsize=256)
+def _folded(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(folded for word in labels if (folded := fold(word)[0]))
 
 
 def field_labels(spec: FieldSpec) -> tuple[str, ...]:
-    """The field's labels, folded: the rule's and the locale tables' for its concept."""
-    return _labels_for(spec.name, spec.rule.labels)
+    """The field's labels, folded (a localised spec holds the locale's words too)."""
+    return _folded(spec.rule.labels)
 
 
 def _label_score(text: str, labels: tuple[str, ...]) -> float:

@@ -13,7 +13,6 @@ import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from ocrflow.ocr_tasks.fields.candidates import (
     CandidateSet,
     field_candidates,
 )
+from ocrflow.ocr_tasks.fields.checks import cross_field_checks
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.rules import extract_declared
 from ocrflow.ocr_tasks.fields.scorer import Example, FieldModel, TypeModel, decision_row, load_model
@@ -147,10 +147,13 @@ def extract_learned(
                 results.append(rules[spec.name])
             continue
         found = field_candidates(spec, lines, rules)
-        result = to_result(decide(found, field_model), rules.get(spec.name))
+        by_rules = rules.get(spec.name)
+        result = to_result(decide(found, field_model), by_rules)
+        if model.needs_rules_agreement and result is not None:
+            result = _agreed(result, by_rules)
         if result is not None:
             results.append(result)
-    return _cross_checked(results)
+    return results
 
 
 def to_result(decision: Decision, by_rules: FieldResult | None = None) -> FieldResult | None:
@@ -176,6 +179,18 @@ def to_result(decision: Decision, by_rules: FieldResult | None = None) -> FieldR
     )  # fmt: skip
 
 
+def _agreed(result: FieldResult, by_rules: FieldResult | None) -> FieldResult:
+    """The result, sent to review when the hand rules chose another value (or none)."""
+    if result.status != "ok":
+        return result
+    theirs = None if by_rules is None else by_rules.value
+    if theirs is not None and result.value is not None and _key(theirs) == _key(result.value):
+        return result
+    shown = "nothing" if by_rules is None else repr(by_rules.raw_text)
+    reason = f"the model chose {result.raw_text!r}, the rules {shown}"
+    return result.model_copy(update={"status": "needs_review", "reason": reason})
+
+
 def _review_reason(decision: Decision) -> str | None:
     chosen, other = decision.chosen, decision.runner_up
     if decision.confidence >= decision.threshold:
@@ -199,13 +214,9 @@ def _shown(value: FieldValue) -> str:
     return str(value)
 
 
-def _cross_checked(results: list[FieldResult]) -> list[FieldResult]:
+def cross_checked(results: Sequence[FieldResult]) -> list[FieldResult]:
     """Fields in a failed cross-field check (net + tax = total, due ≥ issue, ...) go to
     review with the check's reason, when the checks module is there."""
-    try:  # written alongside; imported by name so that this runs (and type-checks) without
-        cross_field_checks = import_module("ocrflow.ocr_tasks.fields.checks").cross_field_checks
-    except (ImportError, AttributeError):
-        return results
     values: Mapping[str, object] = {
         ("issue_date" if r.name == "date" else r.name): r.value
         for r in results

@@ -11,16 +11,17 @@ from __future__ import annotations
 import datetime
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
 
 from ocrflow.ocr_tasks.fields.decide import as_example, document_candidates
 from ocrflow.ocr_tasks.fields.layout import page_lines
+from ocrflow.ocr_tasks.fields.localise import localised_specs
 from ocrflow.ocr_tasks.fields.scorer import TARGET_ERROR, Example, TypeModel, figures, fit_field
-from ocrflow.ocr_tasks.fields.values import find_amount, find_date, find_int, find_phone
-from ocrflow.schemas.doctypes import DocumentType, FieldSpec, ValueKind
+from ocrflow.ocr_tasks.fields.values import find_int, find_phone, find_value
+from ocrflow.schemas.doctypes import DocumentType, FieldSpec
 from ocrflow.schemas.records import FieldResult, FieldValue, PageResult
 
 
@@ -31,6 +32,16 @@ class Labelled:
     name: str
     pages: Sequence[PageResult]
     expected: Mapping[str, str]
+    group: str | None = None  # documents of one issuer; default: the first lines' text
+
+    def group_key(self) -> str:
+        if self.group is not None:
+            return self.group
+        lines = page_lines(self.pages[:1])[:GROUP_LINES]
+        return loose(" ".join(line.text for line in lines))
+
+
+GROUP_LINES = 2  # a document's first lines name its issuer: one shop's receipts are a group
 
 
 def loose(text: str) -> str:
@@ -40,24 +51,24 @@ def loose(text: str) -> str:
     return "".join(char for char in folded if char.isalnum())
 
 
-def expected_value(kind: ValueKind, text: str, day_first: bool = True) -> FieldValue | None:
-    """The expected text read as the field's kind (None when it does not parse)."""
-    found = {
-        "amount": lambda: find_amount(text),
-        "date": lambda: find_date(text, day_first),
-        "int": lambda: find_int(text),
-        "phone": lambda: find_phone(text),
-    }.get(kind)
-    if found is None:
+def expected_value(spec: FieldSpec, text: str) -> FieldValue | None:
+    """The expected text read as the field's kind, in its locale (None when it does not
+    parse); text fields compare loosely."""
+    if spec.kind == "str":
         return loose(text) or None
-    result = found()
-    return result.value if result is not None else None
+    if spec.kind == "int":
+        found = find_int(text)
+    elif spec.kind == "phone":
+        found = find_phone(text)
+    else:
+        found = find_value(spec, text)
+    return found.value if found is not None else None
 
 
 def matches(spec: FieldSpec, value: FieldValue | None, truth: str) -> bool:
     if value is None or not truth.strip():
         return False
-    want = expected_value(spec.kind, truth, spec.rule.day_first)
+    want = expected_value(spec, truth)
     if spec.kind == "str":
         return want is not None and loose(str(value)) == want
     if isinstance(value, (Decimal, int)) and isinstance(want, (Decimal, int)):
@@ -71,10 +82,10 @@ def matches(spec: FieldSpec, value: FieldValue | None, truth: str) -> bool:
 
 
 def field_examples(
-    kind: type[DocumentType], documents: Sequence[Labelled]
+    kind: type[DocumentType], documents: Sequence[Labelled], locale: str | None = None
 ) -> dict[str, list[Example]]:
     """Per field, one example per document that states the field's expected value."""
-    specs = kind.field_specs()
+    specs = localised_specs(kind, locale)
     examples: dict[str, list[Example]] = {spec.name: [] for spec in specs}
     for document in documents:
         for found in document_candidates(specs, page_lines(document.pages)):
@@ -82,7 +93,8 @@ def field_examples(
             if truth is None:
                 continue
             right = np.array([matches(found.spec, c.value, str(truth)) for c in found.candidates])
-            examples[found.spec.name].append(as_example(found, right.astype(bool)))
+            example = as_example(found, right.astype(bool))
+            examples[found.spec.name].append(replace(example, group=document.group_key()))
     return examples
 
 
@@ -91,11 +103,12 @@ def fit_type(
     documents: Sequence[Labelled],
     target_error: float = TARGET_ERROR,
     fitted_on: str = "",
+    locale: str | None = None,
 ) -> TypeModel:
     """The type's model; its ``figures`` are by 5-fold cross-validation over ``documents``."""
     fields = {}
     cross: dict[str, dict[str, float]] = {}
-    for name, examples in field_examples(kind, documents).items():
+    for name, examples in field_examples(kind, documents, locale).items():
         if not examples:
             continue
         fit = fit_field(examples, folds=min(5, max(len(examples), 2)), target=target_error)
@@ -142,9 +155,10 @@ def measure(
     kind: type[DocumentType],
     documents: Sequence[Labelled],
     results: Sequence[Sequence[FieldResult]],
+    locale: str | None = None,
 ) -> dict[str, Tally]:
     """Accuracy, share ok and share of ok that is wrong, per field, of extraction results."""
-    specs = {spec.name: spec for spec in kind.field_specs()}
+    specs = {spec.name: spec for spec in localised_specs(kind, locale)}
     tallies = {name: Tally() for name in specs}
     for document, found in zip(documents, results, strict=True):
         by_name = {result.name: result for result in found}

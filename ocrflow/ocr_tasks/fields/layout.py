@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from ocrflow.ocr_tasks.reading_order import row_order
@@ -55,6 +56,17 @@ def page_lines(pages: Iterable[PageResult]) -> list[Line]:
         boxed = [_boxed(page.number, line) for line in page.lines]
         lines += _reading_order(boxed)
     return lines
+
+
+def on_every_page(lines: Sequence[Line]) -> frozenset[str]:
+    """Texts printed on every page of a document of several pages (a running header or a
+    stylesheet note: never a field's value)."""
+    pages: dict[int, set[str]] = {}
+    for line in lines:
+        pages.setdefault(line.page, set()).add(line.text.strip())
+    if len(pages) < 2:
+        return frozenset()
+    return frozenset(set.intersection(*pages.values()))
 
 
 def _boxed(page: int, line: LineResult) -> Line:
@@ -120,24 +132,55 @@ class LabelMatch:
 
 @lru_cache(maxsize=65536)  # candidates ask the same line about the same labels many times
 def find_label(text: str, label: str, fuzzy: bool = True) -> LabelMatch | None:
-    """The label at a word start in the text (folded; one edit allowed for long labels)."""
+    """The label as whole words in the text (folded; one edit allowed for long labels). A
+    label ending in ``:`` counts only with its colon (``de:``, ``von:``: short words that are
+    also name particles)."""
     target, _ = fold(label)
     folded, index = fold(text)
     if not target:
         return None
     allowed = 1 if fuzzy and len(target) >= 5 else 0
-    for start in range(len(folded)):
-        if start and not _word_start(text, index[start]):
+    if allowed and fuzz.partial_ratio(target, folded) < _one_edit_similarity(len(target)):
+        return None  # no window of the text is within one edit of the label
+    colon = label.rstrip().endswith(":")
+    for start in _word_starts(text):
+        if allowed == 0:
+            edits, length = (0, len(target)) if folded.startswith(target, start) else (1, 0)
+        else:
+            edits, length = _prefix_distance(folded[start:], target, allowed)
+        if edits > allowed:
             continue
-        edits, length = _prefix_distance(folded[start:], target, allowed)
-        if edits <= allowed:
-            return LabelMatch(index[start + length - 1] + 1, edits)
+        end = index[start + length - 1] + 1
+        if _word_ends(text, end) and (not colon or text[end:].lstrip().startswith(":")):
+            return LabelMatch(end, edits)
     return None
 
 
-def _word_start(text: str, position: int) -> bool:
-    return not text[position - 1].isalnum() or (
-        text[position - 1].islower() and text[position].isupper()
+def _word_ends(text: str, end: int) -> bool:
+    """A word ends here: no letter follows (a digit may: ``TOTAL9.00``), or a lower-case
+    letter is followed by a capital (``TotalAmount``)."""
+    if end >= len(text) or not text[end].isalpha():
+        return True
+    return text[end - 1].islower() and text[end].isupper()
+
+
+def _one_edit_similarity(length: int) -> float:
+    """The lowest partial-ratio score (0-100) of a text holding the label with one edit: a
+    substitution keeps ``length - 1`` of ``length`` characters in each string."""
+    return 100 * (1 - 1 / length) - 1e-6
+
+
+@lru_cache(maxsize=8192)
+def _word_starts(text: str) -> tuple[int, ...]:
+    """The folded positions where a word starts (after a non-alphanumeric character, or at a
+    lower-to-upper case change: ``TotalAmount``)."""
+    _, index = fold(text)
+    return tuple(
+        start
+        for start, position in enumerate(index)
+        if start == 0
+        or not text[position - 1].isalnum()
+        or (text[position - 1].islower() and text[position].isupper())
     )
 
 

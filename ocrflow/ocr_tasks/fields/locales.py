@@ -553,6 +553,33 @@ def label_words(concept: str, languages: Iterable[str] | None = None) -> tuple[s
     return tuple(dict.fromkeys(w for lang in chosen for w in by_language.get(lang, [])))
 
 
+def document_language(texts: Iterable[str], margin: int = 2) -> str | None:
+    """The language whose label words the texts hold most (by at least ``margin`` more than
+    the runner-up), or None. Words shorter than five letters are left out: they are shared
+    between languages (``total``, ``data``, ``iva``)."""
+    text = " ".join(texts).casefold()
+    counts = {language: 0 for language in _LANGUAGES}
+    for language, words in _language_words().items():
+        counts[language] = sum(1 for word in words if word in text)
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    (best, most), (_, second) = ranked[0], ranked[1]
+    return best if most >= second + margin else None
+
+
+@cache
+def _language_words() -> dict[str, tuple[str, ...]]:
+    labels: dict[str, dict[str, list[str]]] = _data("labels.json")
+    words: dict[str, set[str]] = {language: set() for language in _LANGUAGES}
+    for concept, by_language in labels.items():
+        if concept.startswith("_") or concept in ("company_suffix", "business_word"):
+            continue
+        for language, found in by_language.items():
+            if language in words:
+                words[language].update(w.rstrip(":") for w in found if len(w) >= 5)
+    shared = {w for a in _LANGUAGES for b in _LANGUAGES if a < b for w in words[a] & words[b]}
+    return {language: tuple(sorted(found - shared)) for language, found in words.items()}
+
+
 def concepts() -> tuple[str, ...]:
     return tuple(k for k in _data("labels.json") if not k.startswith("_"))
 
@@ -612,6 +639,38 @@ def _cased(word: str) -> str:
         return f"(?i:{_loose(word)})"
     forms = {word.upper(), word.title()} | ({word} if "." in word else set())  # e.K., e.V.
     return "|".join(_loose(f) for f in sorted(forms))
+
+
+def document_region(texts: Iterable[str], least: int = 1) -> str | None:
+    """The locale (``en-MY``) of the region pack whose own marks (company suffixes,
+    registration labels and tax words no other pack shares) the texts hold most, at least
+    ``least`` times, or None when no pack or two packs equally do."""
+    text = " ".join(texts).upper()
+    counts = {
+        name: sum(len(re.findall(rf"(?<!\w){re.escape(m)}(?!\w)", text)) for m in marks)
+        for name, marks in _region_marks().items()
+    }
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < least or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return None
+    pack = region_pack(ranked[0][0])
+    return f"{pack.languages[0]}-{pack.country}"
+
+
+@cache
+def _region_marks() -> dict[str, frozenset[str]]:
+    marks = {
+        name: frozenset(
+            m.upper() for m in (*pack.company_suffixes, *pack.registration_labels, *pack.tax_words)
+        )
+        for name in region_names()
+        if (pack := region_pack(name))
+    }
+    general = frozenset(w.upper() for w in label_words("company_suffix"))  # LTD, LIMITED
+    return {
+        name: own - general - frozenset().union(*(o for n, o in marks.items() if n != name))
+        for name, own in marks.items()
+    }
 
 
 def region_pack(name: str) -> RegionPack:

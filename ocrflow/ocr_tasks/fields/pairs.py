@@ -1,4 +1,4 @@
-"""Generic ``label → value`` pairs for form-like pages.
+"""Generic ``label → value`` pairs for form-like pages, by hand rules.
 
 A label is a line ending with a colon (``Date:``) or a line whose text before its first colon
 reads as a label (``Date: 9/3/92`` holds both). Its value is the text after the colon, else
@@ -7,12 +7,17 @@ that continue it underneath (a line of 30 characters or more, followed by a left
 less than a line below); a line that is
 itself a label is never a value. The pair is named after the label: case folded, spaces
 collapsed, the trailing colon dropped.
+
+These rules are what ``form`` extraction uses without a fitted model (``scorer="rules"``);
+with one, :mod:`ocrflow.ocr_tasks.fields.pairing` decides, and the rules' choice is one of
+its features.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ocrflow.ocr_tasks.fields.layout import Line, below, right_of
 from ocrflow.schemas.records import FieldResult, LineRef
@@ -23,25 +28,39 @@ MAX_VALUE_LINES = 8
 MIN_CONTINUED_CHARS = 30  # shorter lines (a name, a date) end their value
 
 
+@dataclass(frozen=True)
+class RulePair:
+    """A pair the rules found: the label's line, the label, the value and its lines."""
+
+    key: Line
+    label: str
+    value: str
+    source: tuple[Line, ...]
+
+
 def extract_pairs(lines: Sequence[Line]) -> list[FieldResult]:
+    return [pair_result(p.label, p.value, p.source) for p in rule_pairs(lines)]
+
+
+def rule_pairs(lines: Sequence[Line]) -> list[RulePair]:
     labels = {id(line): split for line in lines if (split := split_label(line.text))}
     for line in lines:
         if id(line) not in labels and _soft_label(line, lines):
             labels[id(line)] = (line.text.strip(), "")
-    pairs: list[FieldResult] = []
+    pairs: list[RulePair] = []
     for line in lines:
         split = labels.get(id(line))
         if split is None:
             continue
         label, rest = split
         if rest:
-            pairs.append(_pair(label, rest, (line,)))
+            pairs.append(RulePair(line, label, rest, (line,)))
             continue
         value = _value_line(line, lines, labels)
         if value is not None:
             block = _continued(value, lines, labels)
             text = " ".join(part.text.strip() for part in block)
-            pairs.append(_pair(label, text, tuple(block)))
+            pairs.append(RulePair(line, label, text, tuple(block)))
     return pairs
 
 
@@ -89,11 +108,23 @@ def _continued(first: Line, lines: Sequence[Line], labels: Mapping[int, object])
     return block
 
 
-def _pair(label: str, value: str, source: tuple[Line, ...]) -> FieldResult:
+def pair_result(
+    label: str,
+    value: str,
+    source: tuple[Line, ...],
+    confidence: float | None = None,
+    reason: str | None = None,
+) -> FieldResult:
+    """A pair as a field named after its label; ``confidence`` defaults to the OCR's, and a
+    ``reason`` sends it to review."""
+    if confidence is None:
+        confidence = min(line.line.confidence for line in source)
     return FieldResult(
         name=normalise_label(label),
         raw_text=value,
         value=value,
-        confidence=min(line.line.confidence for line in source),
+        confidence=confidence,
         lines=[LineRef(page=line.page, order=line.line.order) for line in source],
+        status="ok" if reason is None else "needs_review",
+        reason=reason,
     )

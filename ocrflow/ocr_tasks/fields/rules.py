@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ocrflow.ocr_tasks.fields.layout import Line, below, find_label, right_of
+from ocrflow.ocr_tasks.fields.layout import Line, below, find_label, on_every_page, right_of
 from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
 from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldResult, LineRef
@@ -79,7 +79,7 @@ def _labelled(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
     """The value beside each label line; ``ranked`` and ``pick`` choose among them."""
     candidates: list[tuple[int, Candidate]] = []
     for line in lines:
-        label = _label_end(spec, line.text)
+        label = label_end(spec, line.text)
         if label is not None and (found := _beside(spec, line, label[0], lines)) is not None:
             candidates.append((label[1] if spec.rule.ranked else 0, found))
     parsed = [(rank, c) for rank, c in candidates if c.found is not None]
@@ -99,7 +99,7 @@ def _numeric(candidate: Candidate) -> Decimal:
     return Decimal(value) if isinstance(value, (int, Decimal)) else Decimal(0)
 
 
-def _label_end(spec: FieldSpec, text: str) -> tuple[int, int] | None:
+def label_end(spec: FieldSpec, text: str) -> tuple[int, int] | None:
     """Where the best-fitting label ends in the text and its index in the rule's labels, or
     None (also when the line matches an excluded label)."""
     if any(find_label(text, word, fuzzy=False) for word in spec.rule.exclude):
@@ -136,7 +136,7 @@ def _has_cents(candidate: Candidate) -> bool:
 
 
 def _candidate(spec: FieldSpec, text: str, lines: tuple[Line, ...]) -> Candidate:
-    return Candidate(text, lines, find_value(spec.kind, text, spec.rule))
+    return Candidate(text, lines, find_value(spec, text))
 
 
 # --- position rules ---------------------------------------------------------------------
@@ -151,9 +151,15 @@ def _anywhere(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
 
 
 def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
-    """A name near the top: the first line matching the pattern (with the lines it runs
-    over), else the first line that reads as a name."""
+    """A name under one of the field's labels (``Verkäufer:``, ``From``), else a name near
+    the top: the first line matching the pattern (with the lines it runs over), else the
+    first line that reads as a name."""
+    labelled = _labelled_name(spec, lines)
+    if labelled is not None:
+        return labelled
+    repeated = on_every_page(lines)
     first_page = [line for line in lines if line.page == lines[0].page] if lines else []
+    first_page = [line for line in first_page if line.text.strip() not in repeated]
     top = first_page[:TOP_LINES]
     pattern = re.compile(spec.rule.pattern, re.IGNORECASE) if spec.rule.pattern else None
     start = next(
@@ -171,6 +177,22 @@ def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
     block = name_block(first_page, start, pattern)
     text = _removed(spec, " ".join(line.text.strip() for line in block))
     return Candidate(text, tuple(block), Found(text, text))
+
+
+def _labelled_name(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
+    """The first name after a label on its line, or right of or under it."""
+    for line in lines:
+        end = label_end(spec, line.text)
+        if end is None:
+            continue
+        rest = _removed(spec, line.text[end[0] :].strip(" :;.-=|#"))
+        if _name_like(rest):
+            return Candidate(rest, (line,), Found(rest, rest))
+        for other in [*right_of(line, lines)[:1], *below(line, lines)[:2]]:
+            text = _removed(spec, other.text)
+            if _name_like(text):
+                return Candidate(text, (other,), Found(text, text))
+    return None
 
 
 def _removed(spec: FieldSpec, text: str) -> str:

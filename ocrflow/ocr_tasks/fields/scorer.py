@@ -31,6 +31,7 @@ from ocrflow.ocr_tasks.fields.candidates import FEATURES
 # is over the best candidate with another value.
 DECISION_FEATURES = ("score", "margin", "ocr", "char_min", "checks_failed")
 TARGET_ERROR = 0.03
+SMOOTHING = 0  # wrong decisions added to those seen when choosing a threshold
 NEVER = 1.01  # a threshold no confidence reaches: the field always goes to review
 
 
@@ -119,6 +120,9 @@ class TypeModel(BaseModel):
     fields: dict[str, FieldModel]
     fitted_on: str = ""
     figures: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # A model fitted on generated documents knows their few layouts only: its confidence
+    # says little about real ones, so a value is ok only when the hand rules chose it too.
+    needs_rules_agreement: bool = False
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,10 +148,16 @@ class Example:
     # The same number for candidates with the same value: a runner-up with the winner's
     # value agrees with it, it does not compete.
     value_ids: NDArray[np.int64]
+    # Documents of one group (one shop's receipts, one vendor's invoices) stay in one
+    # cross-validation fold: a near-copy in the training folds flatters the held-out fold.
+    group: str = ""
 
 
-def fit_linear(x: NDArray[np.float64], y: NDArray[np.bool_], names: Sequence[str]) -> Linear:
-    """A logistic regression; constant data (one class) gives a constant model."""
+def fit_linear(
+    x: NDArray[np.float64], y: NDArray[np.bool_], names: Sequence[str], balanced: bool = True
+) -> Linear:
+    """A logistic regression; constant data (one class) gives a constant model.
+    ``balanced=False`` keeps the classes' shares (a calibration's probabilities must)."""
     mean = x.mean(axis=0) if len(x) else np.zeros(len(names))
     scale = x.std(axis=0) if len(x) else np.ones(len(names))
     scale = np.where(scale > 1e-9, scale, 1.0)
@@ -159,7 +169,8 @@ def fit_linear(x: NDArray[np.float64], y: NDArray[np.bool_], names: Sequence[str
     from sklearn.linear_model import LogisticRegression
 
     # class_weight: one right candidate among dozens; C: features are few and correlated.
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
+    weight = "balanced" if balanced else None
+    model = LogisticRegression(C=1.0, class_weight=weight, max_iter=2000)
     model.fit((x - mean) / scale, y)
     return Linear(
         features=list(names), mean=mean.tolist(), scale=scale.tolist(),
@@ -226,12 +237,14 @@ def choose_threshold(
     confidence: NDArray[np.float64], right: NDArray[np.bool_], target: float
 ) -> float:
     """The lowest confidence at which the decisions at or above it are wrong at most
-    ``target`` of the time (never, when no such confidence exists). Equal confidences go
-    together: a threshold cannot split them."""
+    ``target`` of the time, counting one more wrong decision than were seen (never, when no
+    such confidence exists). The extra error keeps a threshold off a lucky run of right
+    decisions in few examples: with a 3% target, at least 33 must be ok and all right.
+    Equal confidences go together: a threshold cannot split them."""
     best = NEVER
     for value in np.unique(confidence)[::-1]:
         ok = confidence >= value
-        if (~right[ok]).sum() <= target * ok.sum():
+        if (~right[ok]).sum() + SMOOTHING <= target * (ok.sum() + SMOOTHING):
             best = float(value)
     return best
 
@@ -250,10 +263,11 @@ def fit_field(
     """Scorer on all examples; calibration and threshold on cross-validated decisions."""
     rows: list[list[float]] = []
     right: list[bool] = []
+    fold_of = _folds(examples, folds)
     for fold in range(folds):
-        train = [e for i, e in enumerate(examples) if i % folds != fold]
+        train = [e for i, e in enumerate(examples) if fold_of[i] != fold]
         scorer = fit_scorer(train)
-        for example in examples[fold::folds]:
+        for example in (e for i, e in enumerate(examples) if fold_of[i] == fold):
             best, row = decision_row(scorer.predict(example.features), example)
             rows.append(row)
             right.append(best >= 0 and bool(example.right[best]))
@@ -264,6 +278,19 @@ def fit_field(
     threshold = choose_threshold(confidence, y, target)
     model = FieldModel(scorer=fit_scorer(examples), calibration=calibration, threshold=threshold)
     return FieldFit(model, y, confidence)
+
+
+def _folds(examples: Sequence[Example], folds: int) -> list[int]:
+    """Each example's fold: groups dealt round-robin in order of first appearance (an
+    example without a group is a group of its own). With fewer groups than folds, every
+    example is its own group: the folds could not all train otherwise."""
+    order: dict[str, int] = {}
+    keys = [example.group or f"#{i}" for i, example in enumerate(examples)]
+    if len(set(keys)) < folds:
+        keys = [f"#{i}" for i in range(len(examples))]
+    for key in keys:
+        order.setdefault(key, len(order))
+    return [order[key] % folds for key in keys]
 
 
 def figures(

@@ -1,7 +1,9 @@
 """Typed values from recognised text: amounts, dates, integers, phone numbers.
 
-Each ``find_*`` looks for the value inside a longer text and returns it with the span it was
-read from, or None; ``check_*`` says why a parsed value is not plausible (or None).
+Amounts and dates are read by the locale (:mod:`ocrflow.ocr_tasks.fields.locales`): its
+decimal mark and thousands separators, its date order and month names. Each ``find_*`` looks
+for the value inside a longer text and returns it with the span it was read from, or None;
+``check_value`` says why a parsed value is not plausible (or None).
 """
 
 from __future__ import annotations
@@ -9,152 +11,105 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from ocrflow.schemas.doctypes import FieldRule, ValueKind
+from ocrflow.ocr_tasks.fields.locales import Locale, get_locale, parse_amounts, parse_dates
+from ocrflow.schemas.doctypes import FieldRule, FieldSpec
 from ocrflow.schemas.records import FieldValue
 
 
 @dataclass(frozen=True)
 class Found:
-    """A value found in a text, and the part of the text it was read from."""
+    """A value found in a text, and the part of the text it was read from; a numeric date
+    that reads two ways keeps the other readings in ``alternatives``."""
 
     value: FieldValue
     raw: str
+    alternatives: tuple[datetime.date, ...] = ()
 
 
 # --- amounts ----------------------------------------------------------------------------
 
-_CURRENCY = r"(?:RM|MYR|USD|EUR|GBP|SGD|S\$|US\$|\$|€|£|¥)"
-_AMOUNT = re.compile(
-    rf"(?P<neg>[-(])?\s*{_CURRENCY}?\s*(?P<neg2>-)?\s*"
-    r"(?P<num>\d{1,3}(?:[,.' ]\d{3})+(?:[.,]\d{1,2})?|\d+\.\s\d\d|\d+(?:[.,]\d{1,2})?)(?!\d)"
-    r"(?:\s*(?P<close>\)))?",
-    re.IGNORECASE,
-)
+_CENTS = Decimal("0.01")
 
 
-def find_amount(text: str) -> Found | None:
+def amounts_in(text: str, locale: str | Locale = "auto") -> list[Found]:
+    """Every amount in the text, left to right (whole numbers too: ``TOTAL 9``)."""
+    return [
+        Found(_with_cents(a.value), a.raw)
+        for a in parse_amounts(text, _locale(locale), integers=True)
+    ]
+
+
+def find_amount(text: str, locale: str | Locale = "auto") -> Found | None:
     """The last amount in the text (``RM 1,234.50``, ``9.00``, ``1.234,50``, ``(5.00)``).
 
     Amounts with decimals win over bare integers (a quantity beside the total).
     """
-    matches = [m for m in _AMOUNT.finditer(_digits_in_context(text)) if m.group("num")]
-    if not matches:
-        return None
-    decimal = [m for m in matches if re.search(r"[.,]\d{1,2}$", m.group("num"))]
-    match = (decimal or matches)[-1]
-    value = _amount_value(match.group("num"))
-    if value is None:
-        return None
-    negative = match.group("neg2") or (match.group("neg") == "-")
-    negative = negative or (match.group("neg") == "(" and match.group("close"))
-    return Found(-value if negative else value, text[match.start() : match.end()].strip())
+    found = amounts_in(text, locale)
+    with_decimals = [f for f in found if re.search(r"\d[.,]\d{1,3}\D*$", f.raw)]
+    chosen = with_decimals or found
+    return chosen[-1] if chosen else None
 
 
-def parse_amount(text: str) -> Decimal | None:
-    found = find_amount(text)
+def parse_amount(text: str, locale: str | Locale = "auto") -> Decimal | None:
+    found = find_amount(text, locale)
     return found.value if found is not None and isinstance(found.value, Decimal) else None
 
 
-def _amount_value(number: str) -> Decimal | None:
-    number = number.replace("'", "").replace(" ", "")
-    last_sep = max(number.rfind(","), number.rfind("."))
-    if last_sep >= 0 and len(number) - last_sep - 1 in (1, 2):
-        whole, fraction = number[:last_sep], number[last_sep + 1 :]
-    else:
-        whole, fraction = number, ""
-    whole = whole.replace(",", "").replace(".", "")
-    try:
-        return Decimal(f"{whole or '0'}.{fraction or '0'}").quantize(Decimal("0.01"))
-    except InvalidOperation:
-        return None
-
-
-def _digits_in_context(text: str) -> str:
-    """Letters OCR reads for digits (``9.0O``, ``l2.50``), turned back where digits surround."""
-    return re.sub(r"(?<=[\d.,])[Oo]|[Oo](?=[\d.,]\d)", "0", text)
+def _with_cents(value: Decimal) -> Decimal:
+    """Two decimal places at least (``RM 12`` is 12.00); three-decimal currencies keep three."""
+    exponent = value.as_tuple().exponent
+    return value.quantize(_CENTS) if isinstance(exponent, int) and exponent > -2 else value
 
 
 # --- dates ------------------------------------------------------------------------------
 
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
-_MONTH = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)[a-z]*\.?"
-_SEP = r"\s*(?P<s>[/\-.])\s*"
-_SEP2 = r"\s*(?P=s)\s*"
-# A year of four or two digits, also when the time is glued on (``2018/02/2213:34``).
-_YEAR = r"(?P<y>(?:19|20)\d\d(?=\d\d?:|(?!\d))|\d\d(?=\d\d?:|(?!\d)))"
-_NUMERIC_YEAR_FIRST = re.compile(
-    rf"(?<![\w.])(?P<y>(?:19|20)\d\d){_SEP}(?P<a>\d{{1,2}}){_SEP2}"
-    r"(?P<b>\d{1,2}(?=\d\d?:|(?!\d)))"
-    r"|(?<!\d)(?P<y2>20\d\d)(?P<a2>[01]\d)(?P<b2>[0-3]\d)(?!\d)"
-)
-_NUMERIC = re.compile(rf"(?<![\w.])(?P<a>\d{{1,2}}){_SEP}(?P<b>\d{{1,2}}){_SEP2}" + _YEAR)
-_DAY_MONTH = re.compile(
-    rf"(?<![\da-z])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s\-/.,]*{_MONTH}[\s\-/.,']*" + _YEAR,
-    re.IGNORECASE,
-)
-_MONTH_DAY = re.compile(
-    rf"(?<![a-z]){_MONTH}[\s\-/.]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s,.]+" + _YEAR,
-    re.IGNORECASE,
-)
+
+def dates_in(
+    text: str, locale: str | Locale = "auto", day_first: bool | None = None
+) -> list[Found]:
+    """Every calendar date in the text, left to right, read as the locale says (or day or
+    month first when ``day_first`` is given); an ambiguous one keeps its other readings."""
+    reading = _locale(locale)
+    if day_first is not None:
+        reading = get_locale(reading.name, date_order="DMY" if day_first else "MDY",
+                             dotted_order=None, permissive=False)  # fmt: skip
+    return [Found(d.value, d.raw, d.alternatives) for d in parse_dates(text, reading)]
 
 
-def find_date(text: str, day_first: bool = True) -> Found | None:
+def find_date(
+    text: str, day_first: bool | None = None, locale: str | Locale = "auto"
+) -> Found | None:
     """The first calendar date in the text, in any of the usual printed formats.
 
-    Numeric dates are read day first unless ``day_first`` is False; a first number above 12
-    makes it day first, a second above 12 makes it month first, whatever the default.
+    A first number above 12 makes a numeric date day first, a second above 12 month first;
+    otherwise the locale's order decides (``auto``: day first, the other reading kept).
     """
-    cleaned = _digits_in_context(text)
-    best: tuple[int, Found] | None = None
-    for pattern in (_NUMERIC_YEAR_FIRST, _NUMERIC, _DAY_MONTH, _MONTH_DAY):
-        for match in pattern.finditer(cleaned):
-            value = _date_value(match, pattern is _NUMERIC_YEAR_FIRST, day_first)
-            if value is not None:
-                if best is None or match.start() < best[0]:
-                    best = (match.start(), Found(value, text[match.start() : match.end()].strip()))
-                break
-    return best[1] if best else None
+    found = dates_in(text, locale, day_first)
+    return found[0] if found else None
 
 
-def parse_date(text: str, day_first: bool = True) -> datetime.date | None:
-    found = find_date(text, day_first)
+def parse_date(
+    text: str, day_first: bool | None = None, locale: str | Locale = "auto"
+) -> datetime.date | None:
+    found = find_date(text, day_first, locale)
     return found.value if found is not None and isinstance(found.value, datetime.date) else None
 
 
-def _date_value(match: re.Match[str], year_first: bool, day_first: bool) -> datetime.date | None:
-    groups = {k: v for k, v in match.groupdict().items() if v is not None}
-    year = _full_year(groups.get("y") or groups.get("y2", "0"))
-    if "mon" in groups:
-        month, day = _MONTHS[groups["mon"].lower()], int(groups["d"])
-    else:
-        first = int(groups.get("a") or groups.get("a2", "0"))
-        second = int(groups.get("b") or groups.get("b2", "0"))
-        if year_first or first > 12 or (day_first and second <= 12):
-            day, month = (second, first) if year_first else (first, second)
-        else:
-            month, day = first, second
-    try:
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _full_year(text: str) -> int:
-    year = int(text or 0)
-    if len(text) == 2:
-        return 2000 + year if year < 70 else 1900 + year
-    return year
+def _locale(locale: str | Locale) -> Locale:
+    return get_locale(locale) if isinstance(locale, str) else locale
 
 
 # --- integers and phones -----------------------------------------------------------------
 
 _INT = re.compile(r"(?<![\d.,])-?\d{1,3}(?:,\d{3})+(?![\d.,]\d)|(?<![\d.,])-?\d+(?![.,]\d)")
 _PHONE = re.compile(r"(?<![\w+])(\+?\(?\d[\d\s().\-/]{5,}\d)(?!\w)")
+
+
+def _digits_in_context(text: str) -> str:
+    """Letters OCR reads for digits (``9.0O``, ``l2.50``), turned back where digits surround."""
+    return re.sub(r"(?<=[\d.,])[Oo]|[Oo](?=[\d.,]\d)", "0", text)
 
 
 def find_int(text: str) -> Found | None:
@@ -177,17 +132,38 @@ def find_phone(text: str) -> Found | None:
 # --- one entry point --------------------------------------------------------------------
 
 
-def find_value(kind: ValueKind, text: str, rule: FieldRule) -> Found | None:
-    """The first value of the kind in the text (``pattern`` first, for text fields)."""
-    if kind == "amount":
-        return find_amount(text)
-    if kind == "date":
-        return find_date(text, rule.day_first)
-    if kind == "int":
+def find_value(spec: FieldSpec, text: str) -> Found | None:
+    """The first value of the field's kind in the text, read in the field's locale
+    (``pattern`` first, for text fields)."""
+    if spec.kind == "amount":
+        return find_amount(text, spec.locale)
+    if spec.kind == "date":
+        return find_date(text, spec.rule.day_first, spec.locale)
+    if spec.kind == "int":
         return find_int(text)
-    if kind == "phone":
+    if spec.kind == "phone":
         return find_phone(text)
-    return find_text(text, rule)
+    return find_text(text, spec.rule)
+
+
+MAX_PER_LINE = 4  # values read from one line (a row of prices holds a few)
+
+
+def values_in(spec: FieldSpec, text: str) -> list[Found]:
+    """Every value of the field's kind in the text, left to right (at most a few)."""
+    if spec.kind == "amount":
+        return amounts_in(text, spec.locale)[-MAX_PER_LINE:]
+    if spec.kind == "date":
+        return dates_in(text, spec.locale, spec.rule.day_first)[:MAX_PER_LINE]
+    values: list[Found] = []
+    rest = text
+    while len(values) < MAX_PER_LINE and (found := find_value(spec, rest)):
+        values.append(found)
+        at = rest.find(found.raw)
+        if at < 0 or not found.raw:
+            break
+        rest = rest[:at] + " " * len(found.raw) + rest[at + len(found.raw) :]
+    return values
 
 
 def find_text(text: str, rule: FieldRule) -> Found | None:
