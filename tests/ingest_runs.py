@@ -398,8 +398,9 @@ def start_ingest(
 
 
 def run_ingest(*args: object, timeout: float = 240, **options: object) -> IngestProcess:
-    """Run an ingest to its end; fail with its output if it does not succeed."""
+    """Run an ingest to its end; fail with its output if the run itself fails (exit 1).
+    Exit 2 (some documents failed, each recorded with its reason) is for the audit to judge."""
     ingest = start_ingest(*args, **options)  # type: ignore[arg-type]
-    if ingest.wait(timeout) != 0:
+    if ingest.wait(timeout) not in (0, 2):
         pytest.fail(f"ingest failed:\n{ingest.output()}")
     return ingest

@@ -120,3 +120,22 @@ def test_the_summary_artifact_carries_the_summary() -> None:
     assert data.count("-->") == 1  # a reason cannot close the data comment early
     assert summary_of_markdown(text) == summary
     assert summary_of_markdown("# something else") is None
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "transient"),
+    [("57P01", True), ("08006", True), ("40001", True), ("23505", False), ("22001", False)],
+)
+def test_a_server_shutdown_or_lost_connection_is_worth_retrying(
+    sqlstate: str, transient: bool
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from ocrflow.ocr_tasks.errors import is_transient
+
+    class Orig(Exception):
+        pass
+
+    orig = Orig("terminating connection due to administrator command")
+    orig.sqlstate = sqlstate  # type: ignore[attr-defined]
+    assert is_transient(OperationalError("INSERT ...", {}, orig)) is transient

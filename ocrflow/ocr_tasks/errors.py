@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError
 
-# Serialisation failure and deadlock: the transaction lost a race and can simply run again.
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# Serialisation failure and deadlock: the transaction lost a race and can simply run again;
+# the server shut down, crashed or is starting (the connection is gone, the next one works).
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03"})
+CONNECTION_SQLSTATE_CLASS = "08"  # connection exceptions: lost, refused, broken
 # S3 answers that a retry will not change.
 PERMANENT_S3_CODES = frozenset({"NoSuchBucket", "AccessDenied", "InvalidAccessKeyId"})
 
@@ -20,8 +22,12 @@ def is_transient(error: BaseException) -> bool:
     hiccup) is, unless S3 answered with one of ``PERMANENT_S3_CODES``.
     """
     if isinstance(error, DBAPIError):
-        sqlstate = getattr(error.orig, "sqlstate", None)
-        return error.connection_invalidated or sqlstate in RETRYABLE_SQLSTATES
+        sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+        return (
+            error.connection_invalidated
+            or sqlstate in RETRYABLE_SQLSTATES
+            or sqlstate.startswith(CONNECTION_SQLSTATE_CLASS)
+        )
     if isinstance(error, ValueError | TypeError):
         return False
     response = getattr(error, "response", None)
