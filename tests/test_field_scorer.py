@@ -125,13 +125,16 @@ def test_a_field_from_a_weak_line_needs_review_with_its_raw_text(scorer: str) ->
 def test_stored_documents_keep_fields_read_from_dropped_lines() -> None:
     document = DocumentResult(source="r.png", pages=[weak_receipt(0.3)], model_set="m", runtime="r")
     stored = finish_document(document, document.origin or _origin(), Receipt, 0.5)
-    assert len(stored.pages[0].lines) == len(RECEIPT.lines) - 1  # the line is not kept
+    # Every line is stored; the weak one is not kept.
+    assert len(stored.pages[0].lines) == len(RECEIPT.lines)
+    assert sum(line.kept for line in stored.pages[0].lines) == len(RECEIPT.lines) - 1
     total = by_name(stored.fields)["total"]
     assert total.raw_text == "RM 1,009.00" and total.status == "needs_review"
-    assert total.lines == []  # it points at no kept line
+    stored_lines = stored.pages[0].lines
+    # It points at the stored weak line, in the order it was read.
+    assert [stored_lines[ref.order].kept for ref in total.lines] == [False]
     company = by_name(stored.fields)["company"]
-    kept = stored.pages[0].lines
-    assert all(kept[ref.order].text in company.raw_text for ref in company.lines)
+    assert all(stored_lines[ref.order].text in company.raw_text for ref in company.lines)
 
 
 def _origin():  # type: ignore[no-untyped-def]

@@ -133,9 +133,9 @@ def test_a_server_shutdown_or_lost_connection_is_worth_retrying(
 
     from ocrflow.ocr_tasks.errors import is_transient
 
-    class Orig(Exception):
+    class DriverError(Exception):
         pass
 
-    orig = Orig("terminating connection due to administrator command")
+    orig = DriverError("terminating connection due to administrator command")
     orig.sqlstate = sqlstate  # type: ignore[attr-defined]
     assert is_transient(OperationalError("INSERT ...", {}, orig)) is transient

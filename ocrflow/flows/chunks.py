@@ -30,7 +30,7 @@ class ChunkSummary(BaseModel):
             done=sum(d.status == "done" for d in documents),
             failed=[(d.source, d.error or "") for d in documents if d.status == "failed"],
             pages=len(pages),
-            lines_kept=sum(len(p.lines) for p in pages),
+            lines_kept=sum(line.kept for p in pages for line in p.lines),
             lines_dropped=sum(p.lines_dropped for p in pages),
             fields_needing_review=sum(
                 f.status == "needs_review" for d in documents for f in d.fields

@@ -23,6 +23,7 @@ from ocrflow.flows.cli_options import (
     engine_settings,
     finish,
 )
+from ocrflow.flows.cli_review import review_app
 from ocrflow.ocr_tasks.errors import DocumentError
 from ocrflow.schemas.records import DocumentResult
 from ocrflow.schemas.settings import DeviceName
@@ -124,6 +125,7 @@ app.command("task-worker")(task_worker.task_worker)
 app.add_typer(cli_data.query_app, name="query")
 app.add_typer(cli_data.db_app, name="db")
 app.add_typer(fields_app, name="fields")
+app.add_typer(review_app, name="review")
 
 
 def _help_paragraphs(text: str) -> str:

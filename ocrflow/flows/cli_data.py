@@ -62,7 +62,7 @@ def extract(
     ] = None,
     db: DbOption = None,
     min_confidence: Annotated[
-        float | None, typer.Option(help="Drop lines under this confidence (this run only).")
+        float | None, typer.Option(help="Lines under this confidence are not kept (this run only).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Read files again even if unchanged.")] = False,
     locale: LocaleOption = None,
@@ -97,7 +97,7 @@ def extract(
 def query_fields(
     document_type: Annotated[str | None, typer.Option("--type", help="Document type.")] = None,
     name: Annotated[str | None, typer.Option(help="Field name.")] = None,
-    status: Annotated[str | None, typer.Option(help="ok or needs_review.")] = None,
+    status: Annotated[str | None, typer.Option(help="ok, needs_review or reviewed.")] = None,
     min_value: Annotated[float | None, typer.Option(help="Numeric value at least.")] = None,
     max_value: Annotated[float | None, typer.Option(help="Numeric value at most.")] = None,
     since: Annotated[datetime.datetime | None, typer.Option(help="Date value from.")] = None,
@@ -106,7 +106,10 @@ def query_fields(
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
 ) -> None:
-    """Extracted fields with their document's source, raw text, typed value and status."""
+    """Extracted fields with their document's source, raw text, typed value and status.
+
+    A field a person answered (``ocrflow review set``) shows that value, status ``reviewed``.
+    """
     from ocrflow.ocr_tasks import query
 
     frame = load_frame(
@@ -126,13 +129,22 @@ def query_fields(
 @query_app.command("lines")
 def query_lines(
     contains: Annotated[str | None, typer.Option(help="Text the line contains (any case).")] = None,
-    min_confidence: Annotated[float | None, typer.Option(help="Confidence at least.")] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            help="Confidence at least (default: the setting records.min_confidence; 0: all)."
+        ),
+    ] = None,
     max_confidence: Annotated[float | None, typer.Option(help="Confidence at most.")] = None,
     db: DbOption = None,
     output_format: FormatOption = OutputFormat.table,
     output: OutputOption = None,
 ) -> None:
-    """Stored text lines with their source, page, order, confidence and polygon."""
+    """Stored text lines with their source, page, order, confidence and polygon.
+
+    Every line read is stored; those under the threshold are left out here, and ``kept`` says
+    whether a line passed the threshold of the run that stored it.
+    """
     from ocrflow.ocr_tasks import query
 
     frame = load_frame(

@@ -33,6 +33,7 @@ from ocrflow.ocr_tasks.errors import (
     EncryptedDocumentError,
     UnsupportedFormatError,
 )
+from ocrflow.ocr_tasks.pdf_text import PdfTextMode, TextLayerPage, read_text_layer
 
 DocumentFormat = Literal["png", "jpeg", "tiff", "pdf"]
 
@@ -69,13 +70,23 @@ def sniff_format(data: bytes, source: str) -> DocumentFormat:
 
 def decode_pages(data: bytes, source: str, limits: DecodeLimits) -> Iterator[np.ndarray]:
     """Yield each page of a document as a contiguous HxWx3 BGR uint8 array."""
+    for page in decode_document(data, source, limits, "ocr"):
+        assert isinstance(page, np.ndarray)  # "ocr": every PDF page is rendered
+        yield page
+
+
+def decode_document(
+    data: bytes, source: str, limits: DecodeLimits, pdf_text: PdfTextMode
+) -> Iterator[np.ndarray | TextLayerPage]:
+    """Yield each page as a BGR array, or, for a PDF page whose text layer is read
+    (``pdf_text``, see :mod:`ocrflow.ocr_tasks.pdf_text`), as its lines."""
     if len(data) > limits.max_file_bytes:
         raise DocumentTooLargeError(
             source, f"file is {len(data)} bytes, over the limit of {limits.max_file_bytes}"
         )
     fmt = sniff_format(data, source)
     if fmt == "pdf":
-        yield from _decode_pdf(data, source, limits)
+        yield from _decode_pdf(data, source, limits, pdf_text)
     else:
         yield from _decode_image(data, fmt, source, limits)
 
@@ -283,7 +294,9 @@ def _flatten_alpha(rgba: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(flattened[:, :, ::-1])
 
 
-def _decode_pdf(data: bytes, source: str, limits: DecodeLimits) -> Iterator[np.ndarray]:
+def _decode_pdf(
+    data: bytes, source: str, limits: DecodeLimits, pdf_text: PdfTextMode
+) -> Iterator[np.ndarray | TextLayerPage]:
     pdf = _open_pdf(data, source)
     try:
         count = len(pdf)
@@ -295,7 +308,7 @@ def _decode_pdf(data: bytes, source: str, limits: DecodeLimits) -> Iterator[np.n
             )
         scale = limits.pdf_dpi / 72.0
         for index in range(count):
-            yield _render_pdf_page(pdf, index, scale, source, limits)
+            yield _pdf_page(pdf, index, scale, source, limits, pdf_text)
     finally:
         pdf.close()
 
@@ -327,9 +340,14 @@ def _pdf_load_failure(exc: pdfium.PdfiumError, data: bytes, source: str) -> Docu
     return CorruptDocumentError(source, f"cannot open PDF: {reason}")
 
 
-def _render_pdf_page(
-    pdf: pdfium.PdfDocument, index: int, scale: float, source: str, limits: DecodeLimits
-) -> np.ndarray:
+def _pdf_page(
+    pdf: pdfium.PdfDocument,
+    index: int,
+    scale: float,
+    source: str,
+    limits: DecodeLimits,
+    pdf_text: PdfTextMode,
+) -> np.ndarray | TextLayerPage:
     try:
         page = pdf[index]
     except pdfium.PdfiumError as exc:
@@ -340,6 +358,9 @@ def _render_pdf_page(
         width_pt, height_pt = page.get_size()
         size = (round(width_pt * scale), round(height_pt * scale))
         _check_pixels(size, source, index + 1, limits)
+        text_layer = read_text_layer(page, scale, pdf_text)
+        if text_layer is not None:
+            return text_layer
         bitmap = page.render(scale=scale, rev_byteorder=False, fill_color=(255, 255, 255, 255))
         array = bitmap.to_numpy()
     except pdfium.PdfiumError as exc:

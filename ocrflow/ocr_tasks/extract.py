@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ocrflow.ocr_tasks.confidence import drop_unconfident_lines
+from ocrflow.ocr_tasks.confidence import mark_unconfident_lines
 from ocrflow.ocr_tasks.fields import extract_fields
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
 from ocrflow.ocr_tasks.sources import local_source
 from ocrflow.ocr_tasks.store import DocumentStore, split_unchanged
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
-from ocrflow.schemas.records import DocumentResult, FieldResult, LineRef, SourceObject
+from ocrflow.schemas.records import DocumentResult, FieldResult, SourceObject
 from ocrflow.schemas.settings import FieldSettings
 
 
@@ -47,24 +47,24 @@ def finish_document(
     min_confidence: float,
     how: FieldSettings | None = None,
 ) -> DocumentResult:
-    """Find the declared fields among all the lines read, then drop unconfident lines.
+    """Find the declared fields among all the lines read, and mark the lines that pass
+    ``min_confidence`` as kept.
 
-    Every line is evidence: a field read from a line under ``min_confidence`` is kept for
-    review with its raw text, and its line references (which point at kept lines only) are
-    renumbered like the kept lines. ``how``: the locale and scorer (default: the type's)."""
-    filtered = drop_unconfident_lines(result, min_confidence)
+    Every line is evidence and every line is stored (with ``kept``): a field read from a line
+    under ``min_confidence`` goes to review with its raw text, and its line references point
+    at the stored lines' orders as read. ``how``: the locale and scorer (default: the type's)."""
+    marked = mark_unconfident_lines(result, min_confidence)
     fields: list[FieldResult] = []
     how = how or FieldSettings()
     if document_type is not None and result.status == "done":
-        found = extract_fields(
+        fields = extract_fields(
             document_type,
             result.pages,
             min_confidence=min_confidence,
             scorer=how.scorer,
             locale=how.locale,
         )
-        fields = [_kept_refs(field, result, min_confidence) for field in found]
-    return filtered.model_copy(
+    return marked.model_copy(
         update={
             "origin": origin,
             "document_type": document_type.type_name if document_type else None,
@@ -72,20 +72,6 @@ def finish_document(
             "ocrflow_version": ocrflow_version(),
         }
     )
-
-
-def _kept_refs(field: FieldResult, result: DocumentResult, min_confidence: float) -> FieldResult:
-    """The field's line references in the kept lines' numbering (dropped lines: left out)."""
-    renumber: dict[tuple[int, int], int] = {}
-    for page in result.pages:
-        kept = [line for line in page.lines if line.confidence >= min_confidence]
-        renumber.update({(page.number, line.order): i for i, line in enumerate(kept)})
-    refs = [
-        LineRef(page=ref.page, order=renumber[(ref.page, ref.order)])
-        for ref in field.lines
-        if (ref.page, ref.order) in renumber
-    ]
-    return field.model_copy(update={"lines": refs})
 
 
 @dataclass

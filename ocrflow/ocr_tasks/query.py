@@ -9,13 +9,29 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, inspect, make_url, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    case,
+    func,
+    inspect,
+    literal,
+    make_url,
+    select,
+)
+from sqlalchemy.orm import QueryableAttribute
 
+from ocrflow.ocr_tasks.reviews import NO_ETAG, applies_to_stored_field
 from ocrflow.ocr_tasks.store import database_engine
-from ocrflow.schemas.tables import DocumentRow, FieldRow, LineRow
+from ocrflow.schemas.settings import OcrSettings
+from ocrflow.schemas.tables import DocumentRow, FieldReviewRow, FieldRow, LineRow
+
+_V = TypeVar("_V")
 
 
 def fields(
@@ -29,7 +45,62 @@ def fields(
     date_to: datetime.date | None = None,
     source: str | None = None,
 ) -> pd.DataFrame:
-    """One row per stored field, with the document's source."""
+    """One row per stored field, with the document's source. A field a person reviewed (for
+    the stored version of its document) has the reviewed value and status ``reviewed``;
+    ``extracted_value`` keeps what the extractor found. Filters apply to the value shown."""
+    reviewed = FieldReviewRow.id.is_not(None)
+    value = _reviewed_or(reviewed, FieldReviewRow.value_text, FieldRow.value_text)
+    number = _reviewed_or(reviewed, FieldReviewRow.value_number, FieldRow.value_number)
+    date = _reviewed_or(reviewed, FieldReviewRow.value_date, FieldRow.value_date)
+    shown_status = _reviewed_or(reviewed, literal("reviewed"), FieldRow.status)
+    query = (
+        select(
+            DocumentRow.source_uri.label("source"),
+            FieldRow.document_type,
+            FieldRow.name,
+            FieldRow.raw_text,
+            value.label("value"),
+            number.label("value_number"),
+            date.label("value_date"),
+            FieldRow.confidence,
+            shown_status.label("status"),
+            FieldRow.reason,
+            FieldRow.value_text.label("extracted_value"),
+            FieldReviewRow.kind.label("review"),
+            FieldReviewRow.reviewer,
+            FieldReviewRow.reviewed_at,
+            FieldReviewRow.note.label("review_note"),
+        )
+        .join(DocumentRow, FieldRow.document_id == DocumentRow.id)
+        .outerjoin(FieldReviewRow, applies_to_stored_field())
+        .order_by(DocumentRow.source_uri, FieldRow.id)
+    )
+    conditions = [
+        FieldRow.document_type == document_type if document_type else None,
+        FieldRow.name == name if name else None,
+        shown_status == status if status else None,
+        number >= min_value if min_value is not None else None,
+        number <= max_value if max_value is not None else None,
+        date >= date_from if date_from else None,
+        date <= date_to if date_to else None,
+        DocumentRow.source_uri == source if source else None,
+    ]
+    return _frame(database_url, _where(query, conditions))
+
+
+def _reviewed_or(
+    reviewed: ColumnElement[bool],
+    answer: ColumnElement[_V] | QueryableAttribute[_V],
+    extracted: ColumnElement[_V] | QueryableAttribute[_V],
+) -> ColumnElement[_V]:
+    return case((reviewed, answer), else_=extracted)
+
+
+def review_queue(
+    database_url: str, document_type: str | None = None, name: str | None = None
+) -> pd.DataFrame:
+    """Fields that need review and have no answer for the stored version of their document,
+    the document stored longest ago first (then by source and the field's order)."""
     query = (
         select(
             DocumentRow.source_uri.label("source"),
@@ -37,25 +108,48 @@ def fields(
             FieldRow.name,
             FieldRow.raw_text,
             FieldRow.value_text.label("value"),
-            FieldRow.value_number,
-            FieldRow.value_date,
             FieldRow.confidence,
-            FieldRow.status,
             FieldRow.reason,
+            DocumentRow.stored_at,
         )
         .join(DocumentRow, FieldRow.document_id == DocumentRow.id)
-        .order_by(DocumentRow.source_uri, FieldRow.id)
+        .outerjoin(FieldReviewRow, applies_to_stored_field())
+        .where(FieldRow.status == "needs_review", FieldReviewRow.id.is_(None))
+        .order_by(DocumentRow.stored_at, DocumentRow.source_uri, FieldRow.id)
     )
     conditions = [
         FieldRow.document_type == document_type if document_type else None,
         FieldRow.name == name if name else None,
-        FieldRow.status == status if status else None,
-        FieldRow.value_number >= min_value if min_value is not None else None,
-        FieldRow.value_number <= max_value if max_value is not None else None,
-        FieldRow.value_date >= date_from if date_from else None,
-        FieldRow.value_date <= date_to if date_to else None,
-        DocumentRow.source_uri == source if source else None,
     ]
+    return _frame(database_url, _where(query, conditions))
+
+
+def reviews(database_url: str, source: str | None = None) -> pd.DataFrame:
+    """Every stored answer; ``applied`` is false for one set aside because another version
+    of its document (another ETag) is stored now, or the document is no longer stored."""
+    stored_version = and_(
+        DocumentRow.source_uri == FieldReviewRow.source_uri,
+        func.coalesce(DocumentRow.etag, NO_ETAG) == FieldReviewRow.etag,
+    )
+    query = (
+        select(
+            FieldReviewRow.source_uri.label("source"),
+            FieldReviewRow.etag,
+            FieldReviewRow.field_name.label("name"),
+            FieldReviewRow.kind.label("review"),
+            FieldReviewRow.value_text.label("value"),
+            FieldReviewRow.value_number,
+            FieldReviewRow.value_date,
+            FieldReviewRow.extracted_text.label("extracted_value"),
+            FieldReviewRow.reviewer,
+            FieldReviewRow.reviewed_at,
+            FieldReviewRow.note.label("review_note"),
+            DocumentRow.id.is_not(None).label("applied"),
+        )
+        .outerjoin(DocumentRow, stored_version)
+        .order_by(FieldReviewRow.source_uri, FieldReviewRow.field_name, FieldReviewRow.id)
+    )
+    conditions = [FieldReviewRow.source_uri == source if source else None]
     return _frame(database_url, _where(query, conditions))
 
 
@@ -66,7 +160,13 @@ def lines(
     max_confidence: float | None = None,
     source: str | None = None,
 ) -> pd.DataFrame:
-    """One row per stored line; ``contains`` is a case-insensitive substring, not a pattern."""
+    """One row per stored line at least ``min_confidence`` (default: the setting
+    ``records.min_confidence``; every line read is stored, so any threshold works without
+    reading the documents again; 0: all); ``kept`` says whether the line passed the threshold
+    of the run that stored it, ``origin`` which path read it (``ocr`` or ``pdf_text``).
+    ``contains`` is a case-insensitive substring, not a pattern."""
+    if min_confidence is None:
+        min_confidence = OcrSettings().records.min_confidence
     query = (
         select(
             DocumentRow.source_uri.label("source"),
@@ -76,13 +176,15 @@ def lines(
             LineRow.confidence,
             LineRow.polygon,
             LineRow.angle,
+            LineRow.kept,
+            LineRow.origin,
         )
         .join(DocumentRow, LineRow.document_id == DocumentRow.id)
         .order_by(DocumentRow.source_uri, LineRow.page, LineRow.line_order)
     )
     conditions = [
         LineRow.text.icontains(contains, autoescape=True) if contains else None,
-        LineRow.confidence >= min_confidence if min_confidence is not None else None,
+        LineRow.confidence >= min_confidence,
         LineRow.confidence <= max_confidence if max_confidence is not None else None,
         DocumentRow.source_uri == source if source else None,
     ]
@@ -125,13 +227,30 @@ class DatabaseNotReadyError(RuntimeError):
     """The database has no ocrflow tables yet."""
 
 
+def check_database(database_url: str) -> None:
+    """Raise DatabaseNotReadyError when the database has no ocrflow tables."""
+    with database_engine(database_url).connect() as connection:
+        _check_tables(database_url, connection)
+
+
+def _check_tables(database_url: str, connection: Connection) -> None:
+    tables = inspect(connection)
+    if not tables.has_table(DocumentRow.__tablename__):
+        raise DatabaseNotReadyError(
+            f"{_safe_url(database_url)} has no ocrflow tables: "
+            "run `ocrflow db upgrade` (or `ocrflow extract`) first"
+        )
+    # A database written by an earlier release has the documents but not the reviews table
+    # (nor lines.kept): say how to fix it rather than fail on a missing column.
+    if not tables.has_table(FieldReviewRow.__tablename__):
+        raise DatabaseNotReadyError(
+            f"{_safe_url(database_url)} has an older ocrflow schema: run `ocrflow db upgrade`"
+        )
+
+
 def _frame(database_url: str, query: Select[Any]) -> pd.DataFrame:
     with database_engine(database_url).connect() as connection:
-        if not inspect(connection).has_table(DocumentRow.__tablename__):
-            raise DatabaseNotReadyError(
-                f"{_safe_url(database_url)} has no ocrflow tables: "
-                "run `ocrflow db upgrade` (or `ocrflow extract`) first"
-            )
+        _check_tables(database_url, connection)
         return pd.read_sql(query, connection)
 
 

@@ -80,14 +80,15 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def upgrade_database(url: str) -> None:
-    """Apply every Alembic migration not yet applied (``ocrflow db upgrade``)."""
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply every Alembic migration not yet applied (``ocrflow db upgrade``), up to
+    ``revision``."""
     config = Config()
     config.set_main_option("script_location", str(files("ocrflow.schemas") / "migrations"))
     with database_engine(url).begin() as connection:
         _lock_for_migration(connection)
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 def _lock_for_migration(connection: Connection) -> None:
@@ -179,7 +180,16 @@ def _advisory_lock(url: str, key: int) -> Iterator[Callable[[], bool]]:
             yield try_lock
         finally:
             if held and not connection.invalidated:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                _unlock(connection, key)
+
+
+def _unlock(connection: Connection, key: int) -> None:
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    except DBAPIError as error:
+        # The lock's session was cut (a restart, a terminated backend): the server released
+        # the lock with it, and the run's own work is done or retried on its own connections.
+        logger.warning("source lock's connection was lost (%s); the server released it", error)
 
 
 def _lock_file(url: str, name: str) -> Path | None:
@@ -354,7 +364,7 @@ def _insert_children(connection: Connection, document_id: int, document: Documen
             "width": page.width,
             "height": page.height,
             "orientation": page.orientation,
-            "lines_kept": len(page.lines),
+            "lines_kept": sum(line.kept for line in page.lines),
             "lines_dropped": page.lines_dropped,
         }
         for page in document.pages
@@ -368,6 +378,8 @@ def _insert_children(connection: Connection, document_id: int, document: Documen
             "confidence": line.confidence,
             "polygon": [list(point) for point in line.polygon],
             "angle": line.angle,
+            "origin": line.origin,
+            "kept": line.kept,
         }
         for page in document.pages
         for line in page.lines

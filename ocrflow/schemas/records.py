@@ -32,6 +32,16 @@ class LineResult(BaseModel):
         description="Four corners (clockwise from top-left) in the upright page's pixels."
     )
     angle: Literal[0, 180] = Field(0, description="Rotation applied to the crop before reading.")
+    origin: Literal["ocr", "pdf_text"] = Field(
+        "ocr",
+        description=(
+            "What produced the line: ocr (detected and recognised in the page image), or "
+            "pdf_text (the PDF's own text layer; confidence 1.0)."
+        ),
+    )
+    kept: bool = Field(
+        True, description="Passed the confidence threshold when the document was extracted."
+    )
 
 
 class PageResult(BaseModel):

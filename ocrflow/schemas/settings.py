@@ -134,6 +134,15 @@ class EngineSettings(_Group):
             "memory). CPU runs always stay float32."
         ),
     )
+    layout_megapixels: float = Field(
+        12.0,
+        ge=0,
+        description=(
+            "Pages laid out (oriented, detected, cut) at once in the lanes hold at most this "
+            "many million pixels together; a larger page waits for the lanes to empty. Two "
+            "300 dpi A4 pages (8.7 MP each) at once cost 0.4 GB more than one. 0: no limit."
+        ),
+    )
     arena_shrink: bool = Field(
         True,
         description=(
@@ -141,6 +150,17 @@ class EngineSettings(_Group):
             "after each inference call. Without it the arena keeps a region for every new "
             "mix of page and batch sizes, and peak RSS grows with the documents an engine "
             "call reads (1.2 GB after detecting 40 receipts); the cost is about 2% CPU."
+        ),
+    )
+    mmap_threshold_kib: int = Field(
+        1024,
+        ge=0,
+        le=32 * 1024,
+        description=(
+            "Memory blocks of at least this many KiB (page images, the arena's regions) are "
+            "returned to the system when freed: glibc's M_MMAP_THRESHOLD, fixed when an "
+            "engine starts. 0: glibc's own, which rises to 32 MB and then keeps freed pages "
+            "resident in a fragmented heap (peak RSS growing with the documents read)."
         ),
     )
     recycle_chunks: int = Field(
@@ -161,6 +181,15 @@ class DecodingSettings(_Group):
         ge=36,
         le=1200,
         description="Resolution (dots per inch) at which PDF pages are rendered to images.",
+    )
+    pdf_text: Literal["auto", "ocr", "text"] = Field(
+        "auto",
+        description=(
+            "PDF pages born digital: auto: a page whose text layer is usable (enough visible, "
+            "printable characters, not one scanned image) is read from it, with confidence "
+            "1.0, and other pages are OCR'd; ocr: every page is rendered and OCR'd; text: "
+            "never OCR, every page is read from its text layer (a page without one is empty)."
+        ),
     )
     max_page_pixels: int = Field(
         80_000_000,
@@ -314,8 +343,9 @@ class RecordSettings(_Group):
         ge=0,
         le=1,
         description=(
-            "Lines recognised with less confidence than this are dropped (and counted per "
-            "page); a document type or a flow parameter may set its own."
+            "Lines recognised with less confidence than this are not kept: stored marked "
+            "so, counted per page, left out of line queries unless a query gives its own "
+            "threshold; a document type or a flow parameter may set its own."
         ),
     )
 
@@ -370,7 +400,10 @@ LEGACY_ENV_NAMES: dict[str, str] = {
     "OCRFLOW_HALF_PRECISION": "engine.half_precision",
     "OCRFLOW_ENGINE_RECYCLE_CHUNKS": "engine.recycle_chunks",
     "OCRFLOW_ARENA_SHRINK": "engine.arena_shrink",
+    "OCRFLOW_LAYOUT_MEGAPIXELS": "engine.layout_megapixels",
+    "OCRFLOW_MMAP_THRESHOLD_KIB": "engine.mmap_threshold_kib",
     "OCRFLOW_PDF_DPI": "decoding.pdf_dpi",
+    "OCRFLOW_PDF_TEXT": "decoding.pdf_text",
     "OCRFLOW_MAX_PAGE_PIXELS": "decoding.max_page_pixels",
     "OCRFLOW_MAX_PAGES": "decoding.max_pages",
     "OCRFLOW_MAX_FILE_BYTES": "decoding.max_file_bytes",

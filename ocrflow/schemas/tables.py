@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -106,6 +108,11 @@ class LineRow(Base):
     confidence: Mapped[float] = mapped_column(Float, index=True)
     polygon: Mapped[list[Any]] = mapped_column(JSON)
     angle: Mapped[int] = mapped_column(Integer, default=0)
+    # "ocr" or "pdf_text": read from the page image, or taken from the PDF's text layer
+    origin: Mapped[str] = mapped_column(String(16), default="ocr", server_default="ocr")
+    # Passed the threshold of the run that stored it; every line is stored, so a query may
+    # apply another threshold without reading the document again.
+    kept: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class FieldRow(Base):
@@ -126,3 +133,29 @@ class FieldRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     source_lines: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class FieldReviewRow(Base):
+    """A person's answer for one field of one version (URI + ETag) of a document.
+
+    Kept apart from the document's own rows, which every store deletes and writes again:
+    a re-run, a new document type or ``--force`` leaves the answer alone. It applies while the
+    stored document has the same ETag (an empty string stands for none) and is set aside,
+    not deleted, once another version is stored."""
+
+    __tablename__ = "field_reviews"
+    __table_args__ = (UniqueConstraint("source_uri", "etag", "field_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_uri: Mapped[str] = mapped_column(String(2048))
+    etag: Mapped[str] = mapped_column(String(255))
+    field_name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # corrected, accepted or absent
+    value_text: Mapped[str | None] = mapped_column(Text)
+    value_number: Mapped[Decimal | None] = mapped_column(Numeric(20, 4))
+    value_date: Mapped[datetime.date | None] = mapped_column(Date)
+    # What the extractor had found when the person answered, to compare with later runs.
+    extracted_text: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(255))
+    reviewed_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str | None] = mapped_column(Text)

@@ -14,8 +14,11 @@ from ocrflow.schemas.settings import OcrSettings
 
 
 class OnnxSession:
-    def __init__(self, session: ort.InferenceSession) -> None:
+    def __init__(
+        self, session: ort.InferenceSession, run_options: ort.RunOptions | None = None
+    ) -> None:
         self._session = session
+        self._run_options = run_options
         self._input = session.get_inputs()[0].name
         self._output = session.get_outputs()[0].name
 
@@ -25,7 +28,7 @@ class OnnxSession:
         return meta
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        outputs = self._session.run([self._output], {self._input: batch})
+        outputs = self._session.run([self._output], {self._input: batch}, self._run_options)
         result: np.ndarray = outputs[0]
         return result
 
@@ -54,6 +57,11 @@ class OnnxRuntime:
         if settings.engine.memory_arena and not use_cuda:
             _share_one_cpu_arena()
             self._options.add_session_config_entry("session.use_env_allocators", "1")
+        self._run_options = (
+            _shrinking_arena()
+            if settings.engine.memory_arena and settings.engine.arena_shrink and not use_cuda
+            else None
+        )
         # concurrent runs on one session are safe; on a GPU they would only queue
         self.concurrent_runs = not use_cuda
         threads = settings.engine.threads or (
@@ -72,7 +80,20 @@ class OnnxRuntime:
         session = ort.InferenceSession(
             str(model.onnx), sess_options=self._options, providers=self._providers
         )
-        return OnnxSession(session)
+        return OnnxSession(session, self._run_options)
+
+
+def _shrinking_arena() -> ort.RunOptions:
+    """Run options that return the arena's wholly free regions after each call.
+
+    Grown by the request, the arena adds a region whenever no free one fits, and every page
+    size and batch mix asks for new ones: detection alone on 40 receipts took RSS from 0.2 to
+    1.2 GB, still rising. Shrunk after each call, it stays at 0.44 GB for 2% more CPU (the
+    freed regions are mapped again by the next call, but tensors within a call still reuse
+    the arena)."""
+    options = ort.RunOptions()
+    options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return options
 
 
 _ARENA_REGISTERED = False
