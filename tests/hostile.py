@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from ocrflow.bench import born_digital
 from tests.images import encode, multipage, printed_text
 
 MIB = 1 << 20
@@ -171,17 +172,7 @@ def _tiff_first_ifd_missing() -> bytes:
 
 def pdf_of_objects(objects: list[bytes]) -> bytes:
     """A PDF with a correct cross-reference table; object 1 is the catalog."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode()
-    out += f"startxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return born_digital.pdf_of_objects(objects, version="1.7")
 
 
 def _stream(dictionary: bytes, body: bytes) -> bytes:

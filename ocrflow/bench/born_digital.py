@@ -45,7 +45,7 @@ def pdf_document(pages: Sequence[PageSpec]) -> bytes:
     kids = [_add_page(objects, page, font) for page in pages]
     refs = " ".join(f"{kid} 0 R" for kid in kids)
     objects[1] = f"<< /Type /Pages /Kids [{refs}] /Count {len(kids)} >>".encode()
-    return _serialise(objects)
+    return pdf_of_objects(objects)
 
 
 def _add(objects: list[bytes], body: bytes) -> int:
@@ -98,8 +98,10 @@ def _image_object(gray: np.ndarray) -> bytes:
     )
 
 
-def _serialise(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+def pdf_of_objects(objects: list[bytes], version: str = "1.4") -> bytes:
+    """A PDF of numbered objects with a correct cross-reference table; object 1 is the
+    catalog."""
+    out = bytearray(f"%PDF-{version}\n%".encode() + b"\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))
