@@ -51,7 +51,13 @@ def test_every_line_is_kept_in_order_and_marked() -> None:
         (3, "THANK YOU", True),
     ]
     assert page.lines_dropped == 1  # under the threshold, as before
-    assert ChunkSummary.of([finished()]).model_dump(include={"lines_kept", "lines_dropped"}) == {
+
+
+def test_the_stored_outcome_counts_kept_and_dropped_lines(database_url: str) -> None:
+    store = DocumentStore(database_url, upgrade=False)
+    store.save(finished())
+    summary = ChunkSummary.stored(store, [SourceObject(uri=URI, etag="e1")])
+    assert summary.model_dump(include={"lines_kept", "lines_dropped"}) == {
         "lines_kept": 3,
         "lines_dropped": 1,
     }

@@ -38,9 +38,9 @@ def test_extract_stores_once_and_rereads_only_changed_files(
     database_url: str, scans: list[Path]
 ) -> None:
     first = ocrflow("extract", *map(str, scans), "--type", "receipt", "--db", database_url)
-    assert "stored 2 documents, 1 failed, 0 unchanged skipped" in first
+    assert "read 3: 2 done, 1 failed; 0 fields again from stored lines, 0 unchanged" in first
     again = ocrflow("extract", *map(str, scans), "--type", "receipt", "--db", database_url)
-    assert "stored 0 documents, 1 failed, 2 unchanged skipped" in again  # failed ones retried
+    assert "read 1: 0 done, 1 failed; 0 fields again from stored lines, 2 unchanged" in again
 
     documents = pd.read_csv(
         io.StringIO(ocrflow("query", "documents", "--format", "csv", "--db", database_url))
@@ -54,7 +54,7 @@ def test_extract_stores_once_and_rereads_only_changed_files(
 
     shutil.copy(SAMPLES / "invoice-rotated.jpg", scans[0])  # the receipt file changes
     changed = ocrflow("extract", *map(str, scans), "--type", "receipt", "--db", database_url)
-    assert "stored 1 documents, 1 failed, 1 unchanged skipped" in changed
+    assert "read 2: 1 done, 1 failed; 0 fields again from stored lines, 1 unchanged" in changed
     lines = json.loads(
         ocrflow("query", "lines", "--contains", "bakery", "--format", "json", "--db", database_url)
     )

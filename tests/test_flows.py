@@ -212,3 +212,30 @@ def test_the_flows_pickle_for_background_tasks() -> None:
 
     for flow_object in (ingest_documents, ocr_documents):
         assert cloudpickle.loads(cloudpickle.dumps(flow_object)).name == flow_object.name
+
+
+def test_a_type_change_finds_fields_again_from_stored_lines(tmp_path: Path, pg_url: str) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "receipt.png", folder)
+    first = ingest(str(folder))
+    assert (first.to_read, first.reextracted) == (1, 0)
+    lines = query.lines(pg_url, min_confidence=0)["text"].tolist()
+    second = ingest_documents(IngestParameters(source=str(folder), document_type="invoice"))
+    assert (second.listed, second.skipped, second.reextracted, second.to_read) == (1, 0, 1, 0)
+    assert set(query.fields(pg_url)["document_type"]) == {"invoice"}
+    assert query.lines(pg_url, min_confidence=0)["text"].tolist() == lines
+    newest, oldest = query.runs(pg_url).to_dict("records")
+    assert (newest["id"], newest["kind"], newest["reextracted"], newest["read"]) == (
+        second.run_id,
+        "ingest",
+        1,
+        0,
+    )
+    assert oldest["id"] == first.run_id and oldest["read"] == 1
+    # The summary names the fields that need review, with the document and the reason.
+    assert second.review and second.fields_needing_review >= len(second.review)
+    markdown = summary_markdown(IngestParameters(source=str(folder)), second)
+    assert "## Fields needing review" in markdown
+    document, field, _value, reason = second.review[0]
+    assert document.endswith("receipt.png") and f"| {field} |" in markdown and reason

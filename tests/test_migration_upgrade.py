@@ -1,5 +1,5 @@
-"""A database written before reviews and ``lines.kept`` (revision 0002) upgrades to head and
-reads back through the store and query API, on SQLite and PostgreSQL."""
+"""A database written before reviews, ``lines.kept`` and runs (revision 0002) upgrades to head
+and reads back through the store and query API, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from sqlalchemy import text
 
 from ocrflow.ocr_tasks import query
 from ocrflow.ocr_tasks.reviews import set_review
+from ocrflow.ocr_tasks.runs import RunStamp, plan_reads
 from ocrflow.ocr_tasks.store import DocumentStore, database_engine, upgrade_database
+from ocrflow.schemas.records import SourceObject
 from tests.databases import temporary_postgres_schema
 from tests.test_store import receipt
 
 BEFORE_REVIEWS = "0002_documents_last_modified"
 URI = "s3://bucket/old.png"
+STAMP = RunStamp("run", "ocr", "fields")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -80,7 +83,18 @@ def test_an_old_database_upgrades_and_reads_back(unmigrated_url: str) -> None:
     [total] = query.fields(unmigrated_url).to_dict("records")
     assert (total["value"], total["status"]) == ("9.50", "reviewed")
     store = DocumentStore(unmigrated_url)  # at head already: nothing to do
-    assert store.stored_etags([URI]) == {URI: "e1"}
+    assert etags_of(store, [URI]) == {URI: "e1"}
     assert store.outcome([URI])["lines_kept"] == 2
+    # Stored before runs: no fingerprints, so its OCR stands and its fields are found again.
+    plan = plan_reads([SourceObject(uri=URI, etag="e1")], store.stored_versions([URI]), STAMP)
+    assert (len(plan.to_read), len(plan.to_reextract)) == (0, 1)
+    [loaded] = store.load([URI])
+    assert [line.text for line in loaded.pages[0].lines] == ["SHOP", "TOTAL 9.00"]
+    assert [f.name for f in loaded.fields] == ["total"]
+    assert query.runs(unmigrated_url).empty
     store.save(receipt(URI, etag="e1"))  # re-stored: the answer stays
     assert query.fields(unmigrated_url, name="total")["value"].tolist() == ["9.50"]
+
+
+def etags_of(store: DocumentStore, uris: list[str]) -> dict[str, str | None]:
+    return {uri: version.etag for uri, version in store.stored_versions(uris).items()}

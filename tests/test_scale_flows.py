@@ -20,6 +20,7 @@ from ocrflow.flows.chunks import MissingDatabaseError
 from ocrflow.flows.cli import app
 from ocrflow.flows.ingestion import IngestSummary, ingest_documents
 from ocrflow.flows.parameters import IngestParameters
+from ocrflow.ocr_tasks.runs import run_stamp
 from ocrflow.ocr_tasks.sources import s3_client
 from ocrflow.ocr_tasks.store import (
     SourceBusyError,
@@ -27,6 +28,7 @@ from ocrflow.ocr_tasks.store import (
     source_lock,
     upgrade_database,
 )
+from ocrflow.schemas.settings import OcrSettings
 from ocrflow.schemas.tables import DocumentRow
 from tests.conftest import SAMPLES
 
@@ -79,7 +81,7 @@ def test_ingest_exits_2_for_failed_documents_and_1_for_a_failed_run(
     args = ["ingest", str(empty_scan), "--db", db, "--modified-since", "2020-01-01"]
     failed_document = runner.invoke(app, args)
     assert failed_document.exit_code == 2, failed_document.output
-    assert "listed 1, skipped 0 unchanged, done 0, failed 1" in failed_document.stdout
+    assert "read 1: done 0, failed 1" in failed_document.stdout
     assert "empty.png: FAILED" in failed_document.stderr
     assert runner.invoke(app, [*args[:-2], "--modified-since", "2999-01-01"]).exit_code == 0
     failed_run = runner.invoke(app, ["ingest", "s3://no-such-bucket-at-all/in/", "--db", db])
@@ -158,9 +160,13 @@ def test_a_bucket_of_50000_keys_is_listed_page_by_page(db: str, s3_env: str) -> 
     for key in keys[1:]:
         backend.put_object(bucket, key, b"x")
     upgrade_database(db)
+    settings = OcrSettings()
+    stamp = run_stamp(None, settings, None, settings.records.min_confidence)  # as stored by us
     rows = [
         {"source_uri": f"s3://{bucket}/{key}", "etag": etag, "status": "done"}
         | {"page_count": 1, "model_set": "m", "runtime": "r", "seconds": 0.0}
+        | {"ocr_fingerprint": stamp.ocr_fingerprint}
+        | {"fields_fingerprint": stamp.fields_fingerprint}
         for key in keys
     ]
     engine = database_engine(db)
@@ -233,5 +239,5 @@ def test_run_deployment_wait_prints_the_summary_and_exits_2(
     assert ended.value.exit_code == 2
     out, err = capsys.readouterr()
     assert f"flow run {run_id}: COMPLETED" in out
-    assert "listed 1, skipped 0 unchanged, done 0, failed 1" in out
+    assert "read 1: done 0, failed 1" in out
     assert "empty.png: FAILED" in err

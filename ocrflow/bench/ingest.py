@@ -50,7 +50,11 @@ def _measure(paths: list[Path], work: Path, folder: Path) -> str:
     engine.read_paths(paths[:1])  # warm-up
     alone = _timed(lambda: engine.read_paths(paths))
     plain_store = DocumentStore(f"sqlite:///{work / 'plain.db'}")
-    plain = _timed(lambda: extract_local_files(paths, engine, plain_store, "receipt"))
+    plain = _timed(
+        lambda: extract_local_files(
+            paths, engine.settings, plain_store, "receipt", engine=lambda: engine
+        )
+    )
     upgrade_database(os.environ["OCRFLOW_DATABASE_URL"])
     parameters = IngestParameters(source=str(folder), document_type="receipt")
     flow = _timed(lambda: ingest_documents(parameters))

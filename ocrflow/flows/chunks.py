@@ -10,32 +10,31 @@ from __future__ import annotations
 from prefect import task
 from pydantic import BaseModel, Field
 
-from ocrflow.ocr_tasks.tasks import failed_document, read_chunk, store_documents
-from ocrflow.schemas.records import DocumentResult, SourceObject
+from ocrflow.ocr_tasks.store import REVIEW_LISTED, DocumentStore
+from ocrflow.ocr_tasks.tasks import chunk_stamp, read_chunk, store_documents
+from ocrflow.schemas.records import SourceObject
 from ocrflow.schemas.settings import OcrSettings
 
 
 class ChunkSummary(BaseModel):
+    """What is stored for the documents of a chunk (or a run: chunks summed)."""
+
     done: int = 0
     failed: list[tuple[str, str]] = Field(default_factory=list)
     pages: int = 0
     lines_kept: int = 0
     lines_dropped: int = 0
-    fields_needing_review: int = 0
+    fields_needing_review: int = Field(
+        0, description="Fields needing review that nobody has answered yet."
+    )
+    review: list[tuple[str, str, str, str]] = Field(
+        default_factory=list,
+        description=f"Some of those (at most {REVIEW_LISTED}): document, field, value, reason.",
+    )
 
     @classmethod
-    def of(cls, documents: list[DocumentResult]) -> ChunkSummary:
-        pages = [page for d in documents for page in d.pages]
-        return cls(
-            done=sum(d.status == "done" for d in documents),
-            failed=[(d.source, d.error or "") for d in documents if d.status == "failed"],
-            pages=len(pages),
-            lines_kept=sum(line.kept for p in pages for line in p.lines),
-            lines_dropped=sum(p.lines_dropped for p in pages),
-            fields_needing_review=sum(
-                f.status == "needs_review" for d in documents for f in d.fields
-            ),
-        )
+    def stored(cls, store: DocumentStore, sources: list[SourceObject]) -> ChunkSummary:
+        return cls(**store.outcome([source.uri for source in sources]))
 
     def add(self, other: ChunkSummary) -> None:
         self.done += other.done
@@ -44,6 +43,7 @@ class ChunkSummary(BaseModel):
         self.lines_kept += other.lines_kept
         self.lines_dropped += other.lines_dropped
         self.fields_needing_review += other.fields_needing_review
+        self.review += other.review[: max(REVIEW_LISTED - len(self.review), 0)]
 
 
 class MissingDatabaseError(RuntimeError):
@@ -78,16 +78,18 @@ def read_and_store(
     min_confidence: float | None,
     s3_block: str | None,
     locale: str | None = None,
+    run_id: str | None = None,
 ) -> ChunkSummary:
+    """Read the chunk and store it, marked with the ingest run and the fingerprints of this
+    worker's settings (what decided these rows)."""
     settings = OcrSettings()
     if locale:
         settings = settings.with_overrides({"fields.locale": locale})
     database_url = configured_database_url(settings)
     documents = read_chunk(settings, sources, document_type, min_confidence, s3_block)
-    refused = store_documents(database_url, documents)
-    return ChunkSummary.of(
-        [failed_document(d, refused[d.source]) if d.source in refused else d for d in documents]
-    )
+    stamp = chunk_stamp(settings, document_type, min_confidence, run_id)
+    store_documents(database_url, documents, stamp)
+    return ChunkSummary.stored(DocumentStore(database_url, upgrade=False), sources)
 
 
 @task(name="ocr-chunk")
@@ -97,7 +99,8 @@ def ocr_chunk(
     min_confidence: float | None = None,
     s3_block: str | None = None,
     locale: str | None = None,
+    run_id: str | None = None,
 ) -> ChunkSummary:
     """The same chunk as a background task, for ``ocrflow task-worker`` processes that keep
     the engine loaded between chunks."""
-    return read_and_store(sources, document_type, min_confidence, s3_block, locale)
+    return read_and_store(sources, document_type, min_confidence, s3_block, locale, run_id)

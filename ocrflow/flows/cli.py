@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ocrflow.bench import cli as cli_bench
-from ocrflow.flows import cli_data, cli_ingest, task_worker
+from ocrflow.flows import cli_data, cli_ingest, cli_runs, task_worker
 from ocrflow.flows import deploy as cli_deploy
 from ocrflow.flows.cli_fields import fields_app
 from ocrflow.flows.cli_options import (
@@ -118,6 +118,9 @@ def _print_text(result: DocumentResult) -> None:
 
 app.command("extract")(cli_data.extract)
 app.command("ingest")(cli_ingest.ingest)
+app.command("reextract")(cli_runs.reextract)
+app.command("runs")(cli_runs.runs)
+app.command("compare")(cli_runs.compare)
 app.command("bench")(cli_bench.bench)
 app.command("deploy")(cli_deploy.deploy)
 app.command("run-deployment")(cli_deploy.run_deployment)

@@ -71,26 +71,51 @@ def extract(
 
     Files already stored with the same content are skipped; a changed file replaces its rows.
     """
-    from ocrflow.ocr_tasks.extract import extract_local_files
-    from ocrflow.ocr_tasks.pipeline import OcrEngine
+    from ocrflow.ocr_tasks.extract import extract_local_files, threshold_for
+    from ocrflow.ocr_tasks.runs import fields_fingerprint, ocr_fingerprint, recorded_run
+    from ocrflow.ocr_tasks.sources import local_source
     from ocrflow.ocr_tasks.store import DocumentStore
+    from ocrflow.schemas.doctypes import get_document_type
 
     settings = OcrSettings()
     if locale:
         settings = settings.with_overrides({"fields.locale": locale})
-    store = DocumentStore(database_url(db))
-    summary = extract_local_files(
-        files, OcrEngine(settings), store, document_type, min_confidence, force
-    )
+    url = database_url(db)
+    store = DocumentStore(url)
+    kind = get_document_type(document_type) if document_type else None
+    threshold = threshold_for(kind, min_confidence, settings.records.min_confidence)
+    fingerprints = (ocr_fingerprint(settings), fields_fingerprint(kind, threshold, settings.fields))
+    with recorded_run(url, "extract", _common_folder(files), document_type, fingerprints) as run:
+        summary = extract_local_files(
+            files, settings, store, document_type, min_confidence, force, run.id
+        )
+        outcome = store.outcome([local_source(path).uri for path in files])
+        run.counts = {
+            "listed": len(files),
+            "skipped": len(summary.skipped),
+            "reextracted": len(summary.reextracted),
+            "read": len(summary.stored),
+            "failed": len(summary.failed),
+            "fields_needing_review": outcome["fields_needing_review"],
+        }
     done = [d for d in summary.stored if d.status == "done"]
-    review = sum(1 for d in done for f in d.fields if f.status == "needs_review")
     typer.echo(
-        f"stored {len(done)} documents, {len(summary.failed)} failed, "
-        f"{len(summary.skipped)} unchanged skipped; {review} fields need review"
+        f"run {run.id}: read {len(summary.stored)}: {len(done)} done, "
+        f"{len(summary.failed)} failed; {len(summary.reextracted)} fields again from stored lines, "
+        f"{len(summary.skipped)} unchanged skipped; "
+        f"{outcome['fields_needing_review']} fields need review"
     )
     for failed in summary.failed:
         typer.echo(f"{failed.source}: FAILED ({failed.error_kind}): {failed.error}", err=True)
     finish(documents_failed=len(summary.failed))
+
+
+def _common_folder(files: list[Path]) -> str:
+    """Where the files of a run are, for its row: their deepest common folder."""
+    import os.path
+
+    folders = [str(path.resolve().parent) for path in files]
+    return os.path.commonpath(folders) if folders else ""
 
 
 @query_app.command("fields")

@@ -166,7 +166,7 @@ def wait_for_flow_run(
 
 
 def register_deployments(**options: Any) -> dict[str, str]:
-    """Create or update both deployments against the current Prefect API; return
+    """Create or update every deployment of prefect.yaml against the current Prefect API; return
     ``{"flow/deployment": id}``. Takes the keyword arguments of :func:`aregister_deployments`.
 
     The flows are loaded from the installed package; on the workers the pull step changes
@@ -177,7 +177,7 @@ def register_deployments(**options: Any) -> dict[str, str]:
 
 
 def declared_deployments(path: Path = DEPLOYMENTS_FILE) -> list[dict[str, Any]]:
-    """The ``deployments`` of ``prefect.yaml`` (the one declaration of both deployments)."""
+    """The ``deployments`` of ``prefect.yaml`` (the one declaration of every deployment)."""
     import yaml  # type: ignore[import-untyped]
 
     if not path.is_file():
@@ -218,7 +218,7 @@ async def aregister_deployments(
     ids: dict[str, str] = {}
     for entry in declared_deployments():
         parameters = dict(entry.get("parameters") or {})
-        if "parameters" in parameters:  # ingest-documents: one IngestParameters model
+        if entry["name"] == "ingest-documents":  # one IngestParameters model
             model = check_ingest_parameters({**parameters["parameters"], **overrides})
             parameters["parameters"] = model.model_dump(mode="json", exclude_unset=True)
         flow = await Flow.afrom_source(source=here, entrypoint=entry["entrypoint"])

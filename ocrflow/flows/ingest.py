@@ -1,4 +1,5 @@
-"""Deployment entrypoints (``flows/ingest.py:ingest_documents`` and ``:ocr_documents``).
+"""Deployment entrypoints (``flows/ingest.py:ingest_documents``, ``:ocr_documents`` and
+``:reextract_documents``).
 
 Prefect loads an entrypoint file as a bare script, so anything defined in it belongs to a
 module no other process can import by name; background-task runs pickle the flow and its
@@ -13,11 +14,14 @@ from ocrflow.flows.ingestion import (
     summary_markdown,
 )
 from ocrflow.flows.parameters import IngestParameters
+from ocrflow.flows.reextraction import ReextractParameters, reextract_documents
 
 __all__ = [
     "IngestParameters",
     "IngestSummary",
+    "ReextractParameters",
     "ingest_documents",
     "ocr_documents",
+    "reextract_documents",
     "summary_markdown",
 ]

@@ -21,13 +21,23 @@ from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from pydantic import Field
 
 from ocrflow.flows import progress
 from ocrflow.flows.chunks import ChunkSummary, configured_database_url, ocr_chunk, read_and_store
 from ocrflow.flows.fanout import Workers, fan_out
 from ocrflow.flows.parameters import IngestParameters
+from ocrflow.ocr_tasks.extract import reextract_stored, threshold_for
+from ocrflow.ocr_tasks.runs import (
+    RunStamp,
+    fields_fingerprint,
+    ocr_fingerprint,
+    plan_reads,
+    recorded_run,
+)
 from ocrflow.ocr_tasks.sources import SourceLocation, list_pages, s3_client, source_in_block
-from ocrflow.ocr_tasks.store import DocumentStore, source_lock, split_unchanged
+from ocrflow.ocr_tasks.store import DocumentStore, source_lock
+from ocrflow.schemas.doctypes import get_document_type
 from ocrflow.schemas.records import SourceObject
 from ocrflow.schemas.settings import OcrSettings
 
@@ -41,8 +51,12 @@ WAITING_STATES = frozenset({"SCHEDULED", "PENDING"})
 
 
 class IngestSummary(ChunkSummary):
+    run_id: str | None = None
     listed: int = 0
     skipped: int = 0
+    reextracted: int = Field(
+        0, description="Documents whose fields were found again from their stored lines."
+    )
     seconds: float = 0.0
 
     @property
@@ -51,13 +65,28 @@ class IngestSummary(ChunkSummary):
 
     @property
     def to_read(self) -> int:
-        """Listed and not skipped, so far."""
-        return self.listed - self.skipped
+        """Listed and neither skipped nor re-extracted, so far: what goes through OCR."""
+        return self.listed - self.skipped - self.reextracted
+
+    def counts(self) -> dict[str, int | float]:
+        """The run row's counts."""
+        return {
+            "listed": self.listed,
+            "skipped": self.skipped,
+            "reextracted": self.reextracted,
+            "read": self.to_read,
+            "done": self.done,
+            "failed": len(self.failed),
+            "pages": self.pages,
+            "fields_needing_review": self.fields_needing_review,
+            "seconds": round(self.seconds, 3),
+        }
 
     def line(self) -> str:
         """The summary as the commands print it."""
         return (
-            f"listed {self.listed}, skipped {self.skipped} unchanged, done {self.done}, "
+            f"listed {self.listed}, skipped {self.skipped} unchanged, {self.reextracted} "
+            f"fields again from stored lines, read {self.to_read}: done {self.done}, "
             f"failed {len(self.failed)}; {self.pages} pages, {self.lines_kept} lines kept, "
             f"{self.lines_dropped} dropped; {self.fields_needing_review} fields need review; "
             f"{self.pages_per_second:.2f} pages/s"
@@ -71,22 +100,24 @@ def ocr_documents(
     min_confidence: float | None = None,
     s3_block: str | None = None,
     locale: str | None = None,
+    run_id: str | None = None,
 ) -> ChunkSummary:
     """Read one chunk: fetch each object, one engine call over all, store the results."""
-    return read_and_store(sources, document_type, min_confidence, s3_block, locale)
+    return read_and_store(sources, document_type, min_confidence, s3_block, locale, run_id)
 
 
 @flow(name="ingest-documents")
 def ingest_documents(parameters: IngestParameters) -> IngestSummary:
-    """List the source page by page, skip what is stored unchanged, read the rest in chunks
-    sent as they fill."""
-    database_url = configured_database_url(OcrSettings())
+    """List the source page by page, skip what is stored unchanged, find the fields again of
+    what only needs that, read the rest in chunks sent as they fill; all recorded as a run."""
+    settings = _run_settings(parameters)
+    database_url = configured_database_url(settings)
     summary = IngestSummary()
     started = time.perf_counter()
     try:
         location = SourceLocation.parse(source_in_block(parameters.source, parameters.s3_block))
         with source_lock(database_url, location.name, parameters.lock_timeout_seconds):
-            _ingest(location, parameters, database_url, summary)
+            _ingest(location, parameters, settings, database_url, summary)
     finally:
         summary.seconds = time.perf_counter() - started
         create_markdown_artifact(
@@ -97,37 +128,86 @@ def ingest_documents(parameters: IngestParameters) -> IngestSummary:
     return summary
 
 
+def _run_settings(parameters: IngestParameters) -> OcrSettings:
+    settings = OcrSettings()
+    if parameters.locale:
+        settings = settings.with_overrides({"fields.locale": parameters.locale})
+    return settings
+
+
 def _ingest(
     location: SourceLocation,
     parameters: IngestParameters,
+    settings: OcrSettings,
     database_url: str,
     summary: IngestSummary,
 ) -> None:
     logger = get_run_logger()
     store = DocumentStore(database_url)
-    client = s3_client(parameters.s3_block) if location.bucket else None
-    pages = list_pages(location, parameters.suffixes, parameters.modified_since, client)
-    chunks = chunks_to_read(
-        pages, _changed(store, parameters.force), parameters.chunk_size, summary
+    named = parameters.document_type
+    document_type = get_document_type(named) if named else None
+    threshold = threshold_for(
+        document_type, parameters.min_confidence, settings.records.min_confidence
     )
+    fingerprints = (
+        ocr_fingerprint(settings),
+        fields_fingerprint(document_type, threshold, settings.fields),
+    )
+    with recorded_run(
+        database_url, "ingest", parameters.source, parameters.document_type, fingerprints
+    ) as run:
+        summary.run_id = run.id
+        stamp = RunStamp(run.id, fingerprints[0].digest, fingerprints[1].digest)
+        client = s3_client(parameters.s3_block) if location.bucket else None
+        pages = list_pages(location, parameters.suffixes, parameters.modified_since, client)
+        to_read = _planned(store, stamp, parameters, settings, summary)
+        chunks = chunks_to_read(pages, to_read, parameters.chunk_size, summary)
+        try:
+            _run_chunks(chunks, parameters, database_url, summary)
+        finally:
+            run.counts = summary.counts()
+    logger.info(
+        "%d listed, %d unchanged, %d fields again from stored lines, %d read",
+        summary.listed, summary.skipped, summary.reextracted, summary.to_read,
+    )  # fmt: skip
+
+
+def _run_chunks(
+    chunks: Iterable[list[SourceObject]],
+    parameters: IngestParameters,
+    database_url: str,
+    summary: IngestSummary,
+) -> None:
     if parameters.chunk_deployment:
         _run_chunks_on_workers(chunks, parameters, database_url, summary)
     elif parameters.task_workers:
         _run_chunks_on_task_workers(chunks, parameters, database_url, summary)
     else:
         _run_chunks_here(chunks, parameters, summary)
-    logger.info(
-        "%d listed, %d unchanged, %d read", summary.listed, summary.skipped, summary.to_read
-    )
 
 
-def _changed(
-    store: DocumentStore, force: bool
+def _planned(
+    store: DocumentStore,
+    stamp: RunStamp,
+    parameters: IngestParameters,
+    settings: OcrSettings,
+    summary: IngestSummary,
 ) -> Callable[[list[SourceObject]], list[SourceObject]]:
-    """What of a listing page is to be read: one stored-ETag query for the page."""
+    """What of a listing page is to be read (one stored-version query for the page); the
+    documents whose fields part alone changed have their fields found again here and now,
+    from their stored lines (no worker, no download, no OCR)."""
 
     def to_read(page: list[SourceObject]) -> list[SourceObject]:
-        return split_unchanged(page, store.stored_etags, force)[0]
+        stored = store.stored_versions([source.uri for source in page])
+        plan = plan_reads(page, stored, stamp, parameters.force)
+        again = [source.uri for source in plan.to_reextract]
+        reextract_stored(
+            store, again, parameters.document_type, parameters.min_confidence, settings,
+            stamp.run_id,
+        )  # fmt: skip
+        summary.reextracted += len(plan.to_reextract)
+        summary.add(ChunkSummary(**store.outcome(again)))  # counted like a chunk read
+        return plan.to_read
 
     return to_read
 
@@ -143,9 +223,10 @@ def chunks_to_read(
     what is listed and skipped into ``summary`` as it goes."""
     waiting: list[SourceObject] = []
     for page in pages:
-        kept = to_read(page)
         summary.listed += len(page)
-        summary.skipped += len(page) - len(kept)
+        reextracted = summary.reextracted
+        kept = to_read(page)
+        summary.skipped += len(page) - len(kept) - (summary.reextracted - reextracted)
         waiting.extend(kept)
         while len(waiting) >= chunk_size:
             yield waiting[:chunk_size]
@@ -154,7 +235,9 @@ def chunks_to_read(
         yield waiting
 
 
-def _chunk_parameters(chunk: list[SourceObject], parameters: IngestParameters) -> dict[str, Any]:
+def _chunk_parameters(
+    chunk: list[SourceObject], parameters: IngestParameters, run_id: str | None
+) -> dict[str, Any]:
     """The ocr-documents parameters for one chunk, whether run in-process or on a worker."""
     return {
         "sources": [source.model_dump(mode="json") for source in chunk],
@@ -162,6 +245,7 @@ def _chunk_parameters(chunk: list[SourceObject], parameters: IngestParameters) -
         "min_confidence": parameters.min_confidence,
         "s3_block": parameters.s3_block,
         "locale": parameters.locale,
+        "run_id": run_id,
     }
 
 
@@ -172,7 +256,7 @@ def _run_chunks_here(
     read = 0
     for number, chunk in enumerate(chunks, 1):
         progress.report(read, summary.to_read)
-        result: ChunkSummary = ocr_documents(**_chunk_parameters(chunk, parameters))
+        result: ChunkSummary = ocr_documents(**_chunk_parameters(chunk, parameters, summary.run_id))
         summary.add(result)
         read += len(chunk)
         logger.info("chunk %d read (%d documents so far)", number, read)
@@ -200,7 +284,7 @@ def _run_chunks_on_workers(
         pool = _work_pool_of(client, name)
 
         def send(chunk: list[SourceObject]) -> uuid.UUID:
-            chunk_parameters = _chunk_parameters(chunk, parameters)
+            chunk_parameters = _chunk_parameters(chunk, parameters, summary.run_id)
             run = run_deployment(name, parameters=chunk_parameters, timeout=0)
             return cast("FlowRun", run).id
 
@@ -259,6 +343,7 @@ def _run_chunks_on_task_workers(
                 parameters.min_confidence,
                 parameters.s3_block,
                 parameters.locale,
+                summary.run_id,
             )
             return future.task_run_id
 
@@ -300,7 +385,7 @@ def _send_all(
 
     def finished(chunk: list[SourceObject], handle: uuid.UUID, state: str) -> None:
         nonlocal read
-        summary.add(ChunkSummary(**store.outcome([source.uri for source in chunk])))
+        summary.add(ChunkSummary.stored(store, chunk))
         read += len(chunk)
         progress.report(read, summary.to_read)
         if state != "COMPLETED":
@@ -321,8 +406,11 @@ def summary_markdown(parameters: IngestParameters, summary: IngestSummary) -> st
     comment (not shown) for ``ocrflow run-deployment --wait``."""
     rows = [
         ("source", parameters.source),
+        ("run", summary.run_id or "(not started)"),
         ("listed", summary.listed),
         ("skipped (unchanged)", summary.skipped),
+        ("fields again from stored lines (no OCR)", summary.reextracted),
+        ("read (OCR)", summary.to_read),
         ("done", summary.done),
         ("failed", len(summary.failed)),
         ("pages", summary.pages),
@@ -335,9 +423,25 @@ def summary_markdown(parameters: IngestParameters, summary: IngestSummary) -> st
     text = f"# Ingest summary\n\n| | |\n|---|---|\n{table}\n"
     if failures:
         text += f"\n## Failed documents\n\n| document | reason |\n|---|---|\n{failures}\n"
+    text += _review_section(summary)
     # Escaped so that no "-->" inside a reason can end the comment early.
     data = json.dumps(summary.model_dump(mode="json")).replace(">", "\\u003e")
     return text + f"\n<!-- ocrflow-summary {data} -->\n"
+
+
+def _review_section(summary: IngestSummary) -> str:
+    if not summary.review:
+        return ""
+    rows = "\n".join(
+        f"| {_cell(source)} | {_cell(name)} | {_cell(value)} | {_cell(reason)} |"
+        for source, name, value, reason in summary.review
+    )
+    more = summary.fields_needing_review - len(summary.review)
+    tail = f"\n{more} more: `ocrflow review list`.\n" if more > 0 else ""
+    return (
+        "\n## Fields needing review\n\n| document | field | value | reason |\n|---|---|---|---|\n"
+        f"{rows}\n{tail}"
+    )
 
 
 def summary_of_markdown(markdown: str) -> IngestSummary | None:

@@ -7,26 +7,20 @@ whichever way it came in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ocrflow.ocr_tasks.confidence import mark_unconfident_lines
 from ocrflow.ocr_tasks.fields import extract_fields
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
+from ocrflow.ocr_tasks.runs import RunStamp, fields_fingerprint, ocrflow_version, plan_reads
+from ocrflow.ocr_tasks.runs import run_stamp as stamp_of
 from ocrflow.ocr_tasks.sources import local_source
-from ocrflow.ocr_tasks.store import DocumentStore, split_unchanged
+from ocrflow.ocr_tasks.store import DocumentStore
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
 from ocrflow.schemas.records import DocumentResult, FieldResult, SourceObject
-from ocrflow.schemas.settings import FieldSettings
-
-
-def ocrflow_version() -> str:
-    try:
-        return version("ocrflow")
-    except PackageNotFoundError:
-        return "unknown"
+from ocrflow.schemas.settings import FieldSettings, OcrSettings
 
 
 def threshold_for(
@@ -77,6 +71,7 @@ def finish_document(
 @dataclass
 class ExtractionSummary:
     stored: list[DocumentResult] = field(default_factory=list)
+    reextracted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -86,28 +81,90 @@ class ExtractionSummary:
 
 def extract_local_files(
     paths: Sequence[Path],
-    engine: OcrEngine,
+    settings: OcrSettings,
     store: DocumentStore,
     document_type_name: str | None,
     min_confidence: float | None = None,
     force: bool = False,
+    run_id: str | None = None,
+    engine: Callable[[], OcrEngine] | None = None,
 ) -> ExtractionSummary:
-    """Read, filter, extract and store local files; unchanged files already stored are
-    skipped unless ``force``."""
+    """Read, filter, extract and store local files. A file stored unchanged (same content,
+    same fingerprints) is skipped; one whose fields part alone changed has its fields found
+    again from its stored lines; the rest are read, by an engine built (``engine``, default
+    ``OcrEngine(settings)``) only when there is something to read."""
     document_type = get_document_type(document_type_name) if document_type_name else None
-    threshold = threshold_for(document_type, min_confidence, engine.settings.records.min_confidence)
+    threshold = threshold_for(document_type, min_confidence, settings.records.min_confidence)
+    stamp = stamp_of(run_id, settings, document_type, threshold)
     origins = {path: local_source(path) for path in paths}
-    to_read, unchanged = split_unchanged(list(origins.values()), store.stored_etags, force)
-    summary = ExtractionSummary(skipped=[origin.uri for origin in unchanged])
-    reading = {origin.uri for origin in to_read}
+    known = store.stored_versions([origin.uri for origin in origins.values()])
+    plan = plan_reads(list(origins.values()), known, stamp, force)
+    summary = ExtractionSummary(skipped=[origin.uri for origin in plan.unchanged])
+    summary.reextracted = reextract_stored(
+        store, [o.uri for o in plan.to_reextract], document_type_name, min_confidence,
+        settings, run_id,
+    )  # fmt: skip
+    reading = {origin.uri for origin in plan.to_read}
     todo = [path for path, origin in origins.items() if origin.uri in reading]
-    for path, result in zip(todo, engine.read(_inputs(todo, origins)), strict=True):
-        finished = finish_document(
-            result, origins[path], document_type, threshold, engine.settings.fields
-        )
-        store.save(finished)
-        summary.stored.append(finished)
+    if todo:
+        reader = (engine or (lambda: OcrEngine(settings)))()
+        for path, result in zip(todo, reader.read(_inputs(todo, origins)), strict=True):
+            finished = finish_document(
+                result, origins[path], document_type, threshold, settings.fields
+            )
+            store.save(finished, stamp)
+            summary.stored.append(finished)
     return summary
+
+
+def reextract_stored(
+    store: DocumentStore,
+    uris: Iterable[str],
+    document_type_name: str | None,
+    min_confidence: float | None,
+    settings: OcrSettings,
+    run_id: str | None,
+    batch_size: int = 100,
+) -> list[str]:
+    """Find the fields of stored documents again from their stored lines: no download, no
+    OCR. ``document_type_name`` None keeps each document's own type. Returns the URIs whose
+    fields were stored (a document replaced by a newer version meanwhile is left alone)."""
+    done: list[str] = []
+    batch: list[str] = []
+    for uri in [*uris, None]:
+        if uri is not None:
+            batch.append(uri)
+        if batch and (uri is None or len(batch) >= batch_size):
+            for document in store.load(batch):
+                name = document_type_name or document.document_type
+                if _reextract_one(store, document, name, min_confidence, settings, run_id):
+                    done.append(document.source)
+            batch = []
+    return done
+
+
+def _reextract_one(
+    store: DocumentStore,
+    document: DocumentResult,
+    document_type_name: str | None,
+    min_confidence: float | None,
+    settings: OcrSettings,
+    run_id: str | None,
+) -> bool:
+    document_type = get_document_type(document_type_name) if document_type_name else None
+    threshold = threshold_for(document_type, min_confidence, settings.records.min_confidence)
+    fingerprint = fields_fingerprint(document_type, threshold, settings.fields)
+    assert document.origin is not None
+    finished = finish_document(
+        document.model_copy(update={"fields": []}),
+        document.origin,
+        document_type,
+        threshold,
+        settings.fields,
+    )
+    # The OCR part is the stored one: the lines are those it read.
+    stamp = RunStamp(run_id, None, fingerprint.digest)
+    return store.save_fields(finished, stamp)
 
 
 def _inputs(paths: Sequence[Path], origins: dict[Path, SourceObject]) -> Iterator[DocumentInput]:

@@ -29,7 +29,14 @@ from sqlalchemy.orm import QueryableAttribute
 from ocrflow.ocr_tasks.reviews import NO_ETAG, applies_to_stored_field
 from ocrflow.ocr_tasks.store import database_engine
 from ocrflow.schemas.settings import OcrSettings
-from ocrflow.schemas.tables import DocumentRow, FieldReviewRow, FieldRow, LineRow
+from ocrflow.schemas.tables import (
+    DocumentRow,
+    FieldReviewRow,
+    FieldRow,
+    LineRow,
+    RunFieldRow,
+    RunRow,
+)
 
 _V = TypeVar("_V")
 
@@ -216,6 +223,97 @@ def documents(
     return _frame(database_url, _where(query, conditions))
 
 
+#: The counts every run row lists as columns (a run that never got that far has none).
+RUN_COUNTS = ("listed", "skipped", "reextracted", "read", "failed", "fields_needing_review")
+
+
+def runs(database_url: str, limit: int | None = None, kind: str | None = None) -> pd.DataFrame:
+    """Every recorded ingest, extract and re-extraction, newest first, with its counts and
+    fingerprints."""
+    query = select(
+        RunRow.id,
+        RunRow.kind,
+        RunRow.status,
+        RunRow.started_at,
+        RunRow.finished_at,
+        RunRow.source,
+        RunRow.document_type,
+        RunRow.started_by,
+        RunRow.ocr_fingerprint,
+        RunRow.fields_fingerprint,
+        RunRow.counts,
+    ).order_by(RunRow.started_at.desc(), RunRow.id)
+    query = _where(query, [RunRow.kind == kind if kind else None])
+    frame = _frame(database_url, query.limit(limit) if limit else query)
+    counts = [_counts(value) for value in frame.pop("counts")]
+    for name in RUN_COUNTS:
+        frame[name] = pd.array([c.get(name) for c in counts], dtype="Int64")
+    return frame
+
+
+def _counts(value: Any) -> dict[str, Any]:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+class UnknownRunError(LookupError):
+    """No run, or more than one, has the id given."""
+
+
+def resolve_run(database_url: str, run: str) -> str:
+    """The full id of the run whose id is ``run`` or starts with it (as ``ocrflow runs``
+    shows them)."""
+    query = select(RunRow.id).where(RunRow.id.startswith(run, autoescape=True)).limit(2)
+    found = _frame(database_url, query)["id"].tolist()
+    if len(found) != 1:
+        what = "no run" if not found else "more than one run"
+        raise UnknownRunError(f"{what} has an id starting with {run!r}: see `ocrflow runs`")
+    return str(found[0])
+
+
+def compare(database_url: str, run_a: str, run_b: str) -> pd.DataFrame:
+    """Per document and field, what two runs found where it differs (value or status), for
+    the documents both runs stored fields for. ``change``: value, status, only_a, only_b."""
+    found = [_run_fields(database_url, resolve_run(database_url, run)) for run in (run_a, run_b)]
+    both = set(found[0]["source"]) & set(found[1]["source"])
+    a, b = (frame[frame["source"].isin(both)] for frame in found)
+    merged = a.merge(b, on=["source", "field"], how="outer", suffixes=("_a", "_b"))
+    merged["change"] = [_change(row) for row in merged.to_dict("records")]
+    changed = merged[merged["change"] != ""]
+    columns = ["source", "field", "change", "value_a", "value_b", "status_a", "status_b"]
+    columns += ["confidence_a", "confidence_b", "document_type_a", "document_type_b"]
+    return changed[columns].sort_values(["source", "field"]).reset_index(drop=True)
+
+
+def _run_fields(database_url: str, run_id: str) -> pd.DataFrame:
+    query = select(
+        RunFieldRow.source_uri.label("source"),
+        RunFieldRow.name.label("field"),
+        RunFieldRow.document_type,
+        RunFieldRow.value_text.label("value"),
+        RunFieldRow.status,
+        RunFieldRow.confidence,
+        RunFieldRow.id,
+    ).where(RunFieldRow.run_id == run_id)
+    frame = _frame(database_url, query)
+    # A form may name two pairs alike: compare the last value of each name, as stored.
+    return frame.sort_values("id").drop_duplicates(["source", "field"], keep="last")
+
+
+def _change(row: dict[str, Any]) -> str:
+    in_a, in_b = pd.notna(row["status_a"]), pd.notna(row["status_b"])
+    if in_a != in_b:
+        return "only_a" if in_a else "only_b"
+    if _text(row["value_a"]) != _text(row["value_b"]):
+        return "value"
+    return "status" if row["status_a"] != row["status_b"] else ""
+
+
+def _text(value: Any) -> str | None:
+    return None if pd.isna(value) else str(value)
+
+
 def _where(query: Select[Any], conditions: Sequence[ColumnElement[bool] | None]) -> Select[Any]:
     for condition in conditions:
         if condition is not None:
@@ -242,7 +340,7 @@ def _check_tables(database_url: str, connection: Connection) -> None:
         )
     # A database written by an earlier release has the documents but not the reviews table
     # (nor lines.kept): say how to fix it rather than fail on a missing column.
-    if not tables.has_table(FieldReviewRow.__tablename__):
+    if not all(tables.has_table(t.__tablename__) for t in (FieldReviewRow, RunRow)):
         raise DatabaseNotReadyError(
             f"{_safe_url(database_url)} has an older ocrflow schema: run `ocrflow db upgrade`"
         )

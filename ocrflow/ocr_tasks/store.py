@@ -18,7 +18,7 @@ import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
@@ -38,13 +38,30 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from ocrflow.ocr_tasks.errors import is_transient
-from ocrflow.schemas.records import DocumentResult, FieldResult, SourceObject
-from ocrflow.schemas.tables import DocumentRow, FieldRow, LineRow, PageRow
+from ocrflow.ocr_tasks.runs import RunStamp, StoredVersion
+from ocrflow.schemas.records import (
+    DocumentResult,
+    FieldResult,
+    LineRef,
+    LineResult,
+    PageResult,
+    SourceObject,
+)
+from ocrflow.schemas.tables import (
+    DocumentRow,
+    FieldReviewRow,
+    FieldRow,
+    LineRow,
+    PageRow,
+    RunFieldRow,
+)
 
 # SQLite writers wait for each other rather than fail at once.
 _SQLITE_BUSY_SECONDS = 60
@@ -58,9 +75,14 @@ _MIGRATION_LOCK_KEY = 0x6F637266_6C6F77  # "ocrflow"
 # URIs per lookup query: a listing page of S3 (1000 keys) in one round trip, well inside
 # SQLite's and PostgreSQL's limits on bound parameters.
 _URIS_PER_QUERY = 1000
+# Fields needing review listed by name in a run's outcome (all are counted): enough for the
+# summary a person reads; the queue itself is `ocrflow review list`.
+REVIEW_LISTED = 200
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
+#: Rows written outside any recorded run.
+NO_RUN = RunStamp(run_id=None, ocr_fingerprint=None, fields_fingerprint=None)
 
 
 @functools.cache
@@ -113,24 +135,6 @@ def _retrying(work: Callable[[], _T]) -> _T:
             logger.warning("database transaction cut (%s); retrying in %.1f s", error.orig, wait)
             time.sleep(wait)
     raise AssertionError("unreachable")
-
-
-def split_unchanged(
-    sources: Sequence[SourceObject],
-    stored_etags: Callable[[list[str]], Mapping[str, str | None]],
-    force: bool = False,
-) -> tuple[list[SourceObject], list[SourceObject]]:
-    """``(to_read, unchanged)``: a source is unchanged when it is stored (as read) with the
-    same ETag, and then skipped unless ``force``. ``stored_etags`` maps URIs to the stored
-    ETags (:meth:`DocumentStore.stored_etags`); with ``force`` it is not asked."""
-    if force:
-        return list(sources), []
-    known = stored_etags([source.uri for source in sources])
-    to_read: list[SourceObject] = []
-    unchanged: list[SourceObject] = []
-    for source in sources:
-        (unchanged if known.get(source.uri) == source.etag else to_read).append(source)
-    return to_read, unchanged
 
 
 class SourceBusyError(RuntimeError):
@@ -229,21 +233,100 @@ class DocumentStore:
         if upgrade:
             upgrade_database(url)
 
-    def save(self, document: DocumentResult) -> int:
-        """Insert or replace one document and everything read from it; returns its id."""
-        return _retrying(lambda: self._save_once(document))
+    def save(self, document: DocumentResult, stamp: RunStamp = NO_RUN) -> int:
+        """Insert or replace one document and everything read from it, marked with the run
+        and fingerprints of ``stamp``; returns its id."""
+        return _retrying(lambda: self._save_once(document, stamp))
 
-    def _save_once(self, document: DocumentResult) -> int:
+    def _save_once(self, document: DocumentResult, stamp: RunStamp) -> int:
         with self._engine.begin() as connection:
-            document_id = self._upsert_document(connection, document)
+            document_id = self._upsert_document(connection, document, stamp)
             if document_id is None:
                 uri = _document_values(document)["source_uri"]
                 logger.info("%s: a newer version is stored; this older one is not", uri)
                 return self._id_of(connection, uri)
             for table in (LineRow, FieldRow, PageRow):
                 connection.execute(delete(table).where(table.document_id == document_id))
-            _insert_children(connection, document_id, document)
+            _insert_children(connection, document_id, document, stamp.run_id)
+            _insert_run_fields(connection, document, stamp.run_id)
         return document_id
+
+    def save_fields(self, document: DocumentResult, stamp: RunStamp) -> bool:
+        """Replace the fields of a stored document (and which of its lines passed the
+        threshold), leaving its lines as read: a re-extraction. False when the stored version
+        is no longer the one ``document`` was loaded from (a newer one was stored since)."""
+        return _retrying(lambda: self._save_fields_once(document, stamp))
+
+    def _save_fields_once(self, document: DocumentResult, stamp: RunStamp) -> bool:
+        origin = document.origin
+        assert origin is not None, "a re-extracted document is one loaded from the store"
+        with self._engine.begin() as connection:
+            document_id = connection.execute(
+                update(DocumentRow)
+                .where(
+                    DocumentRow.source_uri == origin.uri,
+                    DocumentRow.etag.is_not_distinct_from(origin.etag),
+                )
+                .values(
+                    document_type=document.document_type,
+                    fields_fingerprint=stamp.fields_fingerprint,
+                    run_id=stamp.run_id,
+                )
+                .returning(DocumentRow.id)
+            ).scalar_one_or_none()
+            if document_id is None:
+                return False
+            _mark_kept(connection, document_id, document)
+            connection.execute(delete(FieldRow).where(FieldRow.document_id == document_id))
+            fields = [
+                _field_values(document_id, document.document_type or "", f, stamp.run_id)
+                for f in document.fields
+            ]
+            if fields:
+                connection.execute(insert(FieldRow), fields)
+            _insert_run_fields(connection, document, stamp.run_id)
+        return True
+
+    def load(self, uris: Sequence[str]) -> list[DocumentResult]:
+        """The stored documents (read, not failed) with these URIs, as they were stored: every
+        line of every page, the fields, and the version read (``origin``)."""
+        return _retrying(lambda: self._load_once(uris))
+
+    def _load_once(self, uris: Sequence[str]) -> list[DocumentResult]:
+        with Session(self._engine) as session:
+            rows = session.scalars(
+                select(DocumentRow)
+                .where(DocumentRow.source_uri.in_(list(uris)), DocumentRow.status == "done")
+                .order_by(DocumentRow.source_uri)
+            )
+            documents = {row.id: row for row in rows}
+            ids = list(documents)
+            pages = _grouped(session, select(PageRow).where(PageRow.document_id.in_(ids)))
+            lines = _grouped(session, select(LineRow).where(LineRow.document_id.in_(ids)))
+            fields = _grouped(session, select(FieldRow).where(FieldRow.document_id.in_(ids)))
+            return [
+                _loaded(row, pages.get(i, []), lines.get(i, []), fields.get(i, []))
+                for i, row in documents.items()
+            ]
+
+    def stored_uris(self, prefix: str | None = None, page_size: int = 500) -> Iterator[list[str]]:
+        """URIs of the stored documents that were read, under ``prefix``, a page at a time."""
+        after = ""
+        while True:
+            query = (
+                select(DocumentRow.source_uri)
+                .where(DocumentRow.status == "done", DocumentRow.source_uri > after)
+                .order_by(DocumentRow.source_uri)
+                .limit(page_size)
+            )
+            if prefix:
+                query = query.where(DocumentRow.source_uri.startswith(prefix, autoescape=True))
+            with self._engine.connect() as connection:
+                page = list(connection.execute(query).scalars())
+            if not page:
+                return
+            yield page
+            after = page[-1]
 
     @staticmethod
     def _id_of(connection: Connection, uri: str) -> int:
@@ -251,26 +334,34 @@ class DocumentStore:
         document_id: int = connection.execute(query).scalar_one()
         return document_id
 
-    def stored_etags(self, uris: Sequence[str]) -> dict[str, str | None]:
-        """ETag of each URI already stored as read (failed documents are read again)."""
-        return _retrying(lambda: self._stored_etags_once(uris))
+    def stored_versions(self, uris: Sequence[str]) -> dict[str, StoredVersion]:
+        """ETag and fingerprints of each URI stored as read (failed documents are read
+        again)."""
+        return _retrying(lambda: self._stored_versions_once(uris))
 
-    def _stored_etags_once(self, uris: Sequence[str]) -> dict[str, str | None]:
-        found: dict[str, str | None] = {}
+    def _stored_versions_once(self, uris: Sequence[str]) -> dict[str, StoredVersion]:
+        found: dict[str, StoredVersion] = {}
         with self._engine.connect() as connection:
             for chunk in _chunks(list(uris), _URIS_PER_QUERY):
-                query = select(DocumentRow.source_uri, DocumentRow.etag).where(
-                    DocumentRow.source_uri.in_(chunk), DocumentRow.status == "done"
-                )
-                found.update({uri: etag for uri, etag in connection.execute(query)})
+                query = select(
+                    DocumentRow.source_uri,
+                    DocumentRow.etag,
+                    DocumentRow.ocr_fingerprint,
+                    DocumentRow.fields_fingerprint,
+                ).where(DocumentRow.source_uri.in_(chunk), DocumentRow.status == "done")
+                for uri, *version in connection.execute(query):
+                    found[uri] = StoredVersion(*version)
         return found
 
     def outcome(self, uris: Sequence[str]) -> dict[str, Any]:
         """What is stored for these documents: done, failed (with reasons), pages, lines kept
-        and dropped, fields needing review. Chunks read on other workers are summed from here."""
+        and dropped, and the fields needing review that nobody has answered yet (at most
+        ``REVIEW_LISTED`` of them listed). Chunks read on other workers are summed from here."""
         return _retrying(lambda: self._outcome_once(uris))
 
     def _outcome_once(self, uris: Sequence[str]) -> dict[str, Any]:
+        from ocrflow.ocr_tasks.reviews import applies_to_stored_field
+
         totals: dict[str, Any] = {
             "done": 0,
             "failed": [],
@@ -278,6 +369,7 @@ class DocumentStore:
             "lines_kept": 0,
             "lines_dropped": 0,
             "fields_needing_review": 0,
+            "review": [],
         }
         with self._engine.connect() as connection:
             for chunk in _chunks(list(uris), _URIS_PER_QUERY):
@@ -304,17 +396,42 @@ class DocumentStore:
                 totals["pages"] += pages[0]
                 totals["lines_kept"] += int(pages[1])
                 totals["lines_dropped"] += int(pages[2])
-                totals["fields_needing_review"] += connection.execute(
-                    select(func.count())
-                    .select_from(FieldRow)
-                    .where(FieldRow.document_id.in_(ids), FieldRow.status == "needs_review")
-                ).scalar_one()
+                unanswered = connection.execute(
+                    select(
+                        DocumentRow.source_uri,
+                        FieldRow.name,
+                        FieldRow.value_text,
+                        FieldRow.raw_text,
+                        FieldRow.reason,
+                    )
+                    .join(DocumentRow, FieldRow.document_id == DocumentRow.id)
+                    .outerjoin(FieldReviewRow, applies_to_stored_field())
+                    .where(
+                        FieldRow.document_id.in_(ids),
+                        FieldRow.status == "needs_review",
+                        FieldReviewRow.id.is_(None),
+                    )
+                    .order_by(DocumentRow.source_uri, FieldRow.id)
+                ).all()
+                totals["fields_needing_review"] += len(unanswered)
+                room = REVIEW_LISTED - len(totals["review"])
+                totals["review"] += [
+                    (r.source_uri, r.name, r.value_text or r.raw_text, r.reason or "")
+                    for r in unanswered[: max(room, 0)]
+                ]
         return totals
 
-    def _upsert_document(self, connection: Connection, document: DocumentResult) -> int | None:
+    def _upsert_document(
+        self, connection: Connection, document: DocumentResult, stamp: RunStamp
+    ) -> int | None:
         """The document row's id, inserted or replaced; None when the stored version is newer
         (then nothing is written)."""
-        values = _document_values(document)
+        values = _document_values(document) | {
+            "run_id": stamp.run_id,
+            "ocr_run_id": stamp.run_id,
+            "ocr_fingerprint": stamp.ocr_fingerprint,
+            "fields_fingerprint": stamp.fields_fingerprint,
+        }
         dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(DocumentRow).values(**values)
         incoming = statement.excluded.last_modified
@@ -356,7 +473,9 @@ def _document_values(document: DocumentResult) -> dict[str, Any]:
     }
 
 
-def _insert_children(connection: Connection, document_id: int, document: DocumentResult) -> None:
+def _insert_children(
+    connection: Connection, document_id: int, document: DocumentResult, run_id: str | None
+) -> None:
     pages = [
         {
             "document_id": document_id,
@@ -380,17 +499,23 @@ def _insert_children(connection: Connection, document_id: int, document: Documen
             "angle": line.angle,
             "origin": line.origin,
             "kept": line.kept,
+            "run_id": run_id,
+            "char_confidences": line.char_confidences,
         }
         for page in document.pages
         for line in page.lines
     ]
-    fields = [_field_values(document_id, document.document_type or "", f) for f in document.fields]
+    fields = [
+        _field_values(document_id, document.document_type or "", f, run_id) for f in document.fields
+    ]
     for table, rows in ((PageRow, pages), (LineRow, lines), (FieldRow, fields)):
         if rows:
             connection.execute(insert(table), rows)
 
 
-def _field_values(document_id: int, document_type: str, field: FieldResult) -> dict[str, Any]:
+def _field_values(
+    document_id: int, document_type: str, field: FieldResult, run_id: str | None
+) -> dict[str, Any]:
     value = field.value
     is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
     return {
@@ -405,7 +530,129 @@ def _field_values(document_id: int, document_type: str, field: FieldResult) -> d
         "status": field.status,
         "reason": field.reason,
         "source_lines": [ref.model_dump() for ref in field.lines],
+        "run_id": run_id,
     }
+
+
+def _insert_run_fields(
+    connection: Connection, document: DocumentResult, run_id: str | None
+) -> None:
+    """Keep this run's values of the document's fields, for ``ocrflow compare``."""
+    if run_id is None or not document.fields:
+        return
+    uri = _document_values(document)["source_uri"]
+    rows = [
+        {
+            "run_id": run_id,
+            "source_uri": uri,
+            "document_type": document.document_type,
+            "name": f.name,
+            "raw_text": f.raw_text,
+            "value_text": None if f.value is None else str(f.value),
+            "confidence": f.confidence,
+            "status": f.status,
+        }
+        for f in document.fields
+    ]
+    connection.execute(insert(RunFieldRow), rows)
+
+
+def _mark_kept(connection: Connection, document_id: int, document: DocumentResult) -> None:
+    """Store which lines pass the re-extraction's threshold, where that changed."""
+    stored = {
+        (row.page, row.line_order): (row.id, row.kept)
+        for row in connection.execute(
+            select(LineRow.id, LineRow.page, LineRow.line_order, LineRow.kept).where(
+                LineRow.document_id == document_id
+            )
+        )
+    }
+    for page in document.pages:
+        for line in page.lines:
+            line_id, kept = stored.get((page.number, line.order), (None, line.kept))
+            if line_id is not None and kept != line.kept:
+                connection.execute(
+                    update(LineRow).where(LineRow.id == line_id).values(kept=line.kept)
+                )
+        connection.execute(
+            update(PageRow)
+            .where(PageRow.document_id == document_id, PageRow.number == page.number)
+            .values(
+                lines_kept=sum(line.kept for line in page.lines),
+                lines_dropped=sum(not line.kept for line in page.lines),
+            )
+        )
+
+
+def _grouped(session: Session, query: Any) -> dict[int, list[Any]]:
+    by_document: dict[int, list[Any]] = {}
+    for row in session.scalars(query):
+        by_document.setdefault(row.document_id, []).append(row)
+    return by_document
+
+
+def _loaded(
+    row: DocumentRow, pages: list[PageRow], lines: list[LineRow], fields: list[FieldRow]
+) -> DocumentResult:
+    """A stored document as the engine returned it (and the extractor after it)."""
+    by_page: dict[int, list[LineResult]] = {}
+    for line in sorted(lines, key=lambda line: (line.page, line.line_order)):
+        by_page.setdefault(line.page, []).append(
+            LineResult(
+                order=line.line_order,
+                text=line.text,
+                confidence=line.confidence,
+                char_confidences=line.char_confidences or [],
+                polygon=[(float(x), float(y)) for x, y in line.polygon],
+                angle=line.angle,
+                origin=line.origin,
+                kept=line.kept,
+            )
+        )
+    return DocumentResult(
+        source=row.source_uri,
+        model_set=row.model_set,
+        runtime=row.runtime,
+        seconds=row.seconds,
+        document_type=row.document_type,
+        ocrflow_version=row.ocrflow_version,
+        origin=SourceObject(
+            uri=row.source_uri,
+            bucket=row.bucket,
+            key=row.key,
+            etag=row.etag,
+            version_id=row.version_id,
+            size=row.size,
+            content_type=row.content_type,
+            last_modified=row.last_modified,
+        ),
+        pages=[
+            PageResult(
+                number=page.number,
+                width=page.width,
+                height=page.height,
+                orientation=page.orientation,
+                lines=by_page.get(page.number, []),
+            )
+            for page in sorted(pages, key=lambda page: page.number)
+        ],
+        fields=[_loaded_field(f) for f in sorted(fields, key=lambda f: f.id)],
+    )
+
+
+def _loaded_field(row: FieldRow) -> FieldResult:
+    value: Any = next(
+        (v for v in (row.value_date, row.value_number, row.value_text) if v is not None), None
+    )
+    return FieldResult(
+        name=row.name,
+        raw_text=row.raw_text,
+        value=value,
+        confidence=row.confidence,
+        lines=[LineRef(**ref) for ref in row.source_lines],
+        status=row.status,
+        reason=row.reason,
+    )
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

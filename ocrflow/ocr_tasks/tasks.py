@@ -22,8 +22,9 @@ from sqlalchemy.exc import DBAPIError
 from ocrflow.ocr_tasks.errors import DocumentError, UnexpectedDocumentError, is_transient
 from ocrflow.ocr_tasks.extract import finish_document, threshold_for
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
+from ocrflow.ocr_tasks.runs import RunStamp, run_stamp
 from ocrflow.ocr_tasks.sources import fetch_document, s3_client
-from ocrflow.ocr_tasks.store import DocumentStore
+from ocrflow.ocr_tasks.store import NO_RUN, DocumentStore
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
 from ocrflow.schemas.records import DocumentResult, SourceObject
 from ocrflow.schemas.settings import FieldSettings, OcrSettings
@@ -69,32 +70,34 @@ def _worth_retrying(_task: Any, _run: Any, state: Any) -> bool:
     retry_delay_seconds=exponential_backoff(backoff_factor=2),
     retry_condition_fn=_worth_retrying,
 )
-def store_documents(database_url: str, documents: Sequence[DocumentResult]) -> dict[str, str]:
-    """Store each document in a transaction of its own; returns ``{source: reason}`` for those
-    the database refused, which are stored as failed with that reason instead. Idempotent: a
-    retry after a lost database rewrites the same rows."""
+def store_documents(
+    database_url: str, documents: Sequence[DocumentResult], stamp: RunStamp = NO_RUN
+) -> dict[str, str]:
+    """Store each document in a transaction of its own, marked with ``stamp``; returns
+    ``{source: reason}`` for those the database refused, which are stored as failed with that
+    reason instead. Idempotent: a retry after a lost database rewrites the same rows."""
     store = DocumentStore(database_url, upgrade=False)
     refused: dict[str, str] = {}
     for document in documents:
-        reason = _save_or_reason(store, document)
+        reason = _save_or_reason(store, document, stamp)
         if reason is not None:
             refused[document.source] = reason
     return refused
 
 
-def _save_or_reason(store: DocumentStore, document: DocumentResult) -> str | None:
+def _save_or_reason(store: DocumentStore, document: DocumentResult, stamp: RunStamp) -> str | None:
     """None once stored; else why the database refused it, stored as its failure. A lost
     database, or one that takes not even the failure, is raised: that is not the document's
     doing, and the task tries the chunk again (or the run fails)."""
     try:
-        store.save(document)
+        store.save(document, stamp)
         return None
     except Exception as error:
         if isinstance(error, DBAPIError) and is_transient(error):
             raise
         reason = UnexpectedDocumentError.of(document.source, error).reason
     logger.warning("%s: not stored (%s); recorded as failed", document.source, reason)
-    store.save(failed_document(document, reason))
+    store.save(failed_document(document, reason), stamp)
     return reason
 
 
@@ -124,6 +127,18 @@ def read_chunk(
         _finish(result, origin, document_type, threshold, settings.fields)
         for result, origin in read
     ]
+
+
+def chunk_stamp(
+    settings: OcrSettings,
+    document_type_name: str | None,
+    min_confidence: float | None,
+    run_id: str | None,
+) -> RunStamp:
+    """What a chunk read by :func:`read_chunk` with these arguments is stored with."""
+    document_type = get_document_type(document_type_name) if document_type_name else None
+    threshold = threshold_for(document_type, min_confidence, settings.records.min_confidence)
+    return run_stamp(run_id, settings, document_type, threshold)
 
 
 def _read_all(

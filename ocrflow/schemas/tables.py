@@ -80,6 +80,12 @@ class DocumentRow(Base):
     ocrflow_version: Mapped[str | None] = mapped_column(String(32))
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     stored_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    # The run that last wrote the document, and the one whose OCR its lines are; with the
+    # fingerprints of what decided them (None: stored before runs were recorded).
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    ocr_run_id: Mapped[str | None] = mapped_column(String(36))
+    ocr_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    fields_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class PageRow(Base):
@@ -113,6 +119,9 @@ class LineRow(Base):
     # Passed the threshold of the run that stored it; every line is stored, so a query may
     # apply another threshold without reading the document again.
     kept: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    # Stored so that fields found again from these lines weigh them as the first time did.
+    char_confidences: Mapped[list[float] | None] = mapped_column(JSON)
 
 
 class FieldRow(Base):
@@ -133,6 +142,7 @@ class FieldRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     source_lines: Mapped[list[Any]] = mapped_column(JSON)
+    run_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class FieldReviewRow(Base):
@@ -159,3 +169,45 @@ class FieldReviewRow(Base):
     reviewer: Mapped[str] = mapped_column(String(255))
     reviewed_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime())
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class RunRow(Base):
+    """One ingest, extract or re-extraction: what it read, how, who started it, what came of it.
+
+    ``ocr_fingerprint`` and ``fields_fingerprint`` hash everything that decides the output (see
+    :mod:`ocrflow.ocr_tasks.runs`); ``fingerprint_parts`` keeps what was hashed, readable."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_started_at", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # ingest, extract or reextract
+    status: Mapped[str] = mapped_column(String(16))  # running, completed or failed
+    started_at: Mapped[datetime.datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(UtcDateTime())
+    source: Mapped[str | None] = mapped_column(Text)
+    document_type: Mapped[str | None] = mapped_column(String(128))
+    started_by: Mapped[str] = mapped_column(String(255))
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
+    ocr_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    fields_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    fingerprint_parts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RunFieldRow(Base):
+    """A field's value as one run found it. The ``fields`` table holds the latest run's only;
+    these stay, so that ``ocrflow compare`` can set two runs side by side."""
+
+    __tablename__ = "run_fields"
+    __table_args__ = (Index("ix_run_fields_run_source", "run_id", "source_uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36))
+    source_uri: Mapped[str] = mapped_column(String(2048))
+    document_type: Mapped[str | None] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(255))
+    raw_text: Mapped[str] = mapped_column(Text)
+    value_text: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
