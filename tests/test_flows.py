@@ -239,3 +239,25 @@ def test_a_type_change_finds_fields_again_from_stored_lines(tmp_path: Path, pg_u
     assert "## Fields needing review" in markdown
     document, field, _value, reason = second.review[0]
     assert document.endswith("receipt.png") and f"| {field} |" in markdown and reason
+
+
+def test_pages_with_fields_needing_review_reach_prefect_as_pictures(
+    tmp_path: Path, pg_url: str
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from ocrflow.flows.pictures import REVIEW_PICTURES_ARTIFACT
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "receipt.png", folder)
+    summary = ingest_documents(IngestParameters(source=str(folder), document_type="invoice"))
+    assert summary.review  # a receipt read as an invoice leaves fields to review
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[REVIEW_PICTURES_ARTIFACT]))
+        )
+    [latest] = [a for a in artifacts if a.flow_run_id][-1:]
+    assert isinstance(latest.data, str)
+    assert "receipt.png page 1" in latest.data and "](data:image/png;base64," in latest.data

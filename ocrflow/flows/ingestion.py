@@ -27,6 +27,7 @@ from ocrflow.flows import progress
 from ocrflow.flows.chunks import ChunkSummary, configured_database_url, ocr_chunk, read_and_store
 from ocrflow.flows.fanout import Workers, fan_out
 from ocrflow.flows.parameters import IngestParameters
+from ocrflow.flows.pictures import REVIEW_PICTURES_ARTIFACT, review_pictures_markdown
 from ocrflow.ocr_tasks.extract import reextract_stored, threshold_for
 from ocrflow.ocr_tasks.runs import (
     RunStamp,
@@ -118,6 +119,7 @@ def ingest_documents(parameters: IngestParameters) -> IngestSummary:
         location = SourceLocation.parse(source_in_block(parameters.source, parameters.s3_block))
         with source_lock(database_url, location.name, parameters.lock_timeout_seconds):
             _ingest(location, parameters, settings, database_url, summary)
+        _publish_review_pictures(database_url, parameters, settings, summary)
     finally:
         summary.seconds = time.perf_counter() - started
         create_markdown_artifact(
@@ -126,6 +128,22 @@ def ingest_documents(parameters: IngestParameters) -> IngestSummary:
             description="Ingest",
         )
     return summary
+
+
+def _publish_review_pictures(
+    database_url: str, parameters: IngestParameters, settings: OcrSettings, summary: IngestSummary
+) -> None:
+    """The annotated pages of the first documents with fields needing review, as an artifact
+    a person can look at beside the summary's list."""
+    if not summary.review:
+        return
+    store = DocumentStore(database_url, upgrade=False)
+    uris = [source for source, *_ in summary.review]
+    create_markdown_artifact(
+        key=REVIEW_PICTURES_ARTIFACT,
+        markdown=review_pictures_markdown(store, uris, parameters.s3_block, settings),
+        description="Pages with fields needing review: lines by confidence, fields labelled",
+    )
 
 
 def _run_settings(parameters: IngestParameters) -> OcrSettings:

@@ -34,6 +34,7 @@ from ocrflow.ocr_tasks.errors import (
     UnsupportedFormatError,
 )
 from ocrflow.ocr_tasks.pdf_text import PdfTextMode, TextLayerPage, read_text_layer
+from ocrflow.schemas.settings import DecodingSettings
 
 DocumentFormat = Literal["png", "jpeg", "tiff", "pdf"]
 
@@ -52,6 +53,16 @@ class DecodeLimits:
     max_pages: int
     max_file_bytes: int
     pdf_dpi: int
+
+    @classmethod
+    def of(cls, decoding: DecodingSettings) -> DecodeLimits:
+        """The limits the settings give (the engine's, and a picture's without an engine)."""
+        return cls(
+            max_page_pixels=decoding.max_page_pixels,
+            max_pages=decoding.max_pages,
+            max_file_bytes=decoding.max_file_bytes,
+            pdf_dpi=decoding.pdf_dpi,
+        )
 
 
 def sniff_format(data: bytes, source: str) -> DocumentFormat:

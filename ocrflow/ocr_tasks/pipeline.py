@@ -120,12 +120,7 @@ class OcrEngine:
         self.model_set: ModelSet = resolve_model_set(self.settings)
         self.runtime: Runtime = load_runtime(self.settings)
         self.lanes = Lanes(lane_count(self.settings, self.runtime.concurrent_runs))
-        self._limits = DecodeLimits(
-            max_page_pixels=self.settings.decoding.max_page_pixels,
-            max_pages=self.settings.decoding.max_pages,
-            max_file_bytes=self.settings.decoding.max_file_bytes,
-            pdf_dpi=self.settings.decoding.pdf_dpi,
-        )
+        self._limits = DecodeLimits.of(self.settings.decoding)
         self.detector = TextDetector(self._load(self.model_set.det), self._detection_params())
         self.recognizer = self._load_recognizer()
         self.classifier = (
