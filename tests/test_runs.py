@@ -297,3 +297,14 @@ def test_a_higher_threshold_marks_lines_again_without_ocr(
     stored = DocumentStore(database_url).outcome([str(receipt_file)])
     assert stored["lines_kept"] == len(kept)
     assert stored["lines_dropped"] == len(every) - len(kept)
+
+
+def test_queries_name_the_run_of_each_document_line_and_field(
+    database_url: str, receipt_file: Path, engine: OcrEngine
+) -> None:
+    first, _ = extract(database_url, [receipt_file], CountingEngine(engine))
+    second, _ = extract(database_url, [receipt_file], CountingEngine(engine), "invoice")
+    [document] = query.documents(database_url).to_dict("records")
+    assert (document["run_id"], document["ocr_run_id"]) == (second, first)
+    assert set(query.lines(database_url, min_confidence=0)["run_id"]) == {first}
+    assert set(query.fields(database_url)["run_id"]) == {second}

@@ -77,6 +77,7 @@ def fields(
             FieldReviewRow.reviewer,
             FieldReviewRow.reviewed_at,
             FieldReviewRow.note.label("review_note"),
+            FieldRow.run_id,
         )
         .join(DocumentRow, FieldRow.document_id == DocumentRow.id)
         .outerjoin(FieldReviewRow, applies_to_stored_field())
@@ -185,6 +186,7 @@ def lines(
             LineRow.angle,
             LineRow.kept,
             LineRow.origin,
+            LineRow.run_id,
         )
         .join(DocumentRow, LineRow.document_id == DocumentRow.id)
         .order_by(DocumentRow.source_uri, LineRow.page, LineRow.line_order)
@@ -201,7 +203,8 @@ def lines(
 def documents(
     database_url: str, status: str | None = None, document_type: str | None = None
 ) -> pd.DataFrame:
-    """One row per stored document, with the failure reason for failed ones."""
+    """One row per stored document, with the failure reason for failed ones; ``run_id`` is
+    the run that last wrote it, ``ocr_run_id`` the one whose OCR its lines are."""
     query = select(
         DocumentRow.source_uri.label("source"),
         DocumentRow.status,
@@ -215,6 +218,8 @@ def documents(
         DocumentRow.ocrflow_version,
         DocumentRow.seconds,
         DocumentRow.stored_at,
+        DocumentRow.run_id,
+        DocumentRow.ocr_run_id,
     ).order_by(DocumentRow.source_uri)
     conditions = [
         DocumentRow.status == status if status else None,
