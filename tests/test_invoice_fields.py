@@ -156,6 +156,31 @@ def test_a_line_on_every_page_is_never_the_vendor() -> None:
     assert fields["vendor"].value == "Fabrikam Supplies Ltd"
 
 
+@pytest.mark.parametrize("scorer", ["rules", "auto"])
+@pytest.mark.parametrize("title", ["TAX INVOICE", "Rechnung", "FACTURE", "Official Receipt"])
+def test_a_document_title_is_never_the_company_or_vendor(scorer: Scorer, title: str) -> None:
+    page = make_page(
+        (title, 300, 5),
+        ("Fabrikam Trading Sdn Bhd", 40, 40),
+        ("12 Jalan Besar, 50050 Kuala Lumpur", 40, 70),
+        ("Date: 14/03/2024", 420, 120),
+        ("TOTAL 16.50", 420, 600),
+    )
+    company = by_name(extract_fields("receipt", [page], scorer=scorer))["company"]
+    vendor = by_name(extract_fields("invoice", [page], scorer=scorer))["vendor"]
+    assert company.value == "Fabrikam Trading Sdn Bhd"
+    assert vendor.value != title
+
+
+def test_a_title_in_any_supported_language_reads_as_one() -> None:
+    from ocrflow.ocr_tasks.fields.locales import is_document_title
+
+    for title in ("TAX INVOICE", "Facture / Receipt", "Fattura", "Kassenbon", "Invois Cukai"):
+        assert is_document_title(title), title
+    for name in ("INVOICE MASTERS SDN BHD", "Bon Appetit Cafe", "12 INVOICE", ""):
+        assert not is_document_title(name), name
+
+
 def test_region_words_come_from_the_locale_pack_not_the_core_types() -> None:
     source = inspect.getsource(doctypes)
     assert not re.search(r"SDN|BHD|BERHAD|KEDAI|JUMLAH|TARIKH", source)

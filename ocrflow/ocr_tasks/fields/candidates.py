@@ -32,6 +32,7 @@ from ocrflow.ocr_tasks.fields.layout import (
     right_of,
     same_row,
 )
+from ocrflow.ocr_tasks.fields.locales import is_document_title
 from ocrflow.ocr_tasks.fields.rules import TOP_LINES, label_end, name_block
 from ocrflow.ocr_tasks.fields.values import check_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec
@@ -124,7 +125,7 @@ def _text_candidates(
     unique = []
     for candidate in found:
         key = _norm(str(candidate.value))
-        if key and key not in seen:
+        if key and key not in seen and not is_document_title(str(candidate.value)):
             seen.add(key)
             unique.append(candidate)
     return unique

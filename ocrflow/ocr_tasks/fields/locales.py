@@ -580,6 +580,22 @@ def _language_words() -> dict[str, tuple[str, ...]]:
     return {language: tuple(sorted(found - shared)) for language, found in words.items()}
 
 
+def is_document_title(text: str) -> bool:
+    """Whether ``text`` is nothing but a document's title (``TAX INVOICE``, ``Rechnung``,
+    ``Facture / Receipt``) in a supported language: a line that is never a name."""
+    parts = [_words_only(part) for part in re.split(r"[/|]", text)]
+    return any(parts) and all(not part or part in _document_titles() for part in parts)
+
+
+@cache
+def _document_titles() -> frozenset[str]:
+    return frozenset(_words_only(title) for title in label_words("document_title"))
+
+
+def _words_only(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
+
+
 def concepts() -> tuple[str, ...]:
     return tuple(k for k in _data("labels.json") if not k.startswith("_"))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ocrflow.ocr_tasks.fields.layout import Line, below, find_label, on_every_page, right_of
+from ocrflow.ocr_tasks.fields.locales import is_document_title
 from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
 from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldResult, LineRef
@@ -223,10 +224,12 @@ def name_block(lines: Sequence[Line], start: int, pattern: re.Pattern[str] | Non
 
 
 def _name_like(text: str) -> bool:
-    """Enough letters, few digits, not all lower case (a handwritten note reads lower)."""
+    """Enough letters, few digits, not all lower case (a handwritten note reads lower), not a
+    document's title."""
     letters = sum(char.isalpha() for char in text)
     digits = sum(char.isdigit() for char in text)
-    return letters >= 3 and digits <= 0.2 * letters and not text.islower()
+    enough = letters >= 3 and digits <= 0.2 * letters and not text.islower()
+    return enough and not is_document_title(text)
 
 
 def _after(spec: FieldSpec, lines: Sequence[Line], anchor: tuple[Line, ...]) -> Candidate | None:
