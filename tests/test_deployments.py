@@ -10,12 +10,9 @@ in a session of its own) is killed at teardown, also when a test fails.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,113 +33,27 @@ from ocrflow.flows.deploy import (
 )
 from ocrflow.ocr_tasks import query
 from ocrflow.ocr_tasks.store import upgrade_database
+from tests import prefect_harness
 from tests.conftest import SAMPLES
 from tests.databases import fresh_postgres_schema
-from tests.ingest_runs import start_logged, wait_until_healthy
-from tests.s3server import bucket_of_receipts, free_port
+from tests.ingest_runs import start_logged
+from tests.prefect_harness import PREFECT
+from tests.prefect_harness import base_env as _base_env
+from tests.prefect_harness import kill_tree as _kill_tree
+from tests.prefect_harness import tail as _tail
+from tests.s3server import bucket_of_receipts
 
 # One server and worker per module: with `--dist loadgroup` xdist keeps these tests together
 # (under the default `load` a second process may start its own server; still correct).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("prefect-server")]
 
-PREFECT = [sys.executable, "-m", "prefect"]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RUN_SECONDS = 150
 
-
-def _descendants(root: int) -> list[int]:
-    """Every live process below ``root`` (Linux /proc), children before grandchildren."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found: list[int] = []
-    todo = [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill_tree(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM then SIGKILL the process group of ``process`` and of every descendant (flow
-    runs live in sessions of their own)."""
-    pids = [process.pid, *_descendants(process.pid)]
-    groups = set()
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            groups.add(os.getpgid(pid))
-    groups.discard(os.getpgid(0))  # never our own group
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for group in groups:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(group, sig)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            continue
-        if all(not Path(f"/proc/{pid}").exists() for pid in pids[1:]):
-            break
-    process.wait(timeout=10)
-
-
-def _tail(log: Path, chars: int = 4000) -> str:
-    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"
-
-
-def _base_env(home: Path, api_url: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PREFECT_", "OCRFLOW_", "AWS_"))
-    }
-    env.update(
-        PREFECT_HOME=str(home),
-        PREFECT_API_URL=api_url,
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        PREFECT_WORKER_QUERY_SECONDS="1",
-        PREFECT_LOGGING_LEVEL="INFO",
-    )
-    return env
-
-
-@pytest.fixture(scope="module")
-def workdir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="ocrflow-deploy-") as name:
-        yield Path(name)
-
-
-@pytest.fixture(scope="module")
-def prefect_server(workdir: Path) -> Iterator[str]:
-    """``prefect server start`` on a free loopback port; yields the API URL."""
-    port = free_port()
-    api_url = f"http://127.0.0.1:{port}/api"
-    home = workdir / "server-home"
-    home.mkdir()
-    env = _base_env(home, api_url)
-    del env["PREFECT_API_URL"]  # the server itself
-    env.update(
-        PREFECT_SERVER_API_HOST="127.0.0.1",
-        PREFECT_SERVER_API_PORT=str(port),
-        PREFECT_SERVER_UI_API_URL=api_url,
-        PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-    )
-    log = workdir / "server.log"
-    server = start_logged(
-        [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log
-    )
-    try:
-        wait_until_healthy(api_url, server, log)
-        yield api_url
-    finally:
-        _kill_tree(server)
+# The server, its working folder and Chromium (tests/prefect_harness.py), by name.
+workdir = prefect_harness.workdir
+prefect_server = prefect_harness.prefect_server
+browser = prefect_harness.browser
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +139,12 @@ def bucket(s3_env: str, shared_data: Path) -> str:
 def test_deployments_are_registered_on_their_pools(
     prefect_server: str, deployments: dict[str, str]
 ) -> None:
-    assert set(deployments) == {"ingest-documents/ingest-documents", "ocr-documents/ocr-documents"}
+    assert set(deployments) == {
+        "ingest-documents/ingest-documents",
+        "ocr-documents/ocr-documents",
+        "reextract-documents/reextract-documents",
+        "review-fields/review-fields",
+    }
     with httpx.Client(base_url=prefect_server + "/") as api:
         ingest_id = deployments["ingest-documents/ingest-documents"]
         ocr_id = deployments["ocr-documents/ocr-documents"]
@@ -249,7 +165,7 @@ def test_deployments_are_registered_on_their_pools(
     assert ingest["parameter_openapi_schema"]["required"] == ["parameters"]
     # What deploy registered is what prefect.yaml declares (document_type overridden above).
     spec = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
-    for entry, registered in zip(spec["deployments"], (ingest, ocr), strict=True):
+    for entry, registered in zip(spec["deployments"][:2], (ingest, ocr), strict=True):
         assert registered["name"] == entry["name"]
         assert registered["entrypoint"] == entry["entrypoint"]
         assert registered["work_pool_name"] == entry["work_pool"]["name"]
@@ -368,26 +284,6 @@ def test_chunks_run_on_a_task_worker_with_the_engine_resident(
         assert ours["status"].tolist() == ["done", "done", "done"]
     assert "ocr-chunk" in _tail(task_worker, 100_000)
     print(f"3 one-receipt chunks, wall time per ingest run: {timings}")
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: apt-get install chromium (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        yield chromium
-        chromium.close()
 
 
 # Not strict: it passes where the UI works. On the CI machine's Debian Chromium 156.0.8078.114

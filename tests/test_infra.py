@@ -93,7 +93,12 @@ def test_workers_reach_postgres_and_minio(compose: dict[str, Any]) -> None:
 def test_compose_pools_match_prefect_yaml(compose: dict[str, Any]) -> None:
     spec = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
     pools = {entry["name"]: entry["work_pool"]["name"] for entry in spec["deployments"]}
-    assert pools == {"ingest-documents": "cpu", "ocr-documents": "gpu"}
+    assert pools == {
+        "ingest-documents": "cpu",
+        "ocr-documents": "gpu",
+        "reextract-documents": "cpu",
+        "review-fields": "cpu",
+    }
     worker_pools = {_pool(_command(compose["services"][n])) for n in ("worker-cpu", "worker-gpu")}
     assert worker_pools == set(pools.values())
     [step] = spec["pull"]

@@ -1,5 +1,5 @@
 """Deployment entrypoints (``flows/ingest.py:ingest_documents``, ``:ocr_documents`` and
-``:reextract_documents``).
+``:reextract_documents``, ``:review_fields``).
 
 Prefect loads an entrypoint file as a bare script, so anything defined in it belongs to a
 module no other process can import by name; background-task runs pickle the flow and its
@@ -15,13 +15,17 @@ from ocrflow.flows.ingestion import (
 )
 from ocrflow.flows.parameters import IngestParameters
 from ocrflow.flows.reextraction import ReextractParameters, reextract_documents
+from ocrflow.flows.review_flow import ReviewParameters, ReviewSummary, review_fields
 
 __all__ = [
     "IngestParameters",
     "IngestSummary",
     "ReextractParameters",
+    "ReviewParameters",
+    "ReviewSummary",
     "ingest_documents",
     "ocr_documents",
     "reextract_documents",
+    "review_fields",
     "summary_markdown",
 ]
