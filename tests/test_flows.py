@@ -261,3 +261,18 @@ def test_pages_with_fields_needing_review_reach_prefect_as_pictures(
     [latest] = [a for a in artifacts if a.flow_run_id][-1:]
     assert isinstance(latest.data, str)
     assert "receipt.png page 1" in latest.data and "](data:image/png;base64," in latest.data
+
+
+def test_the_reextract_flow_finds_fields_again_as_a_run(tmp_path: Path, pg_url: str) -> None:
+    from ocrflow.flows.reextraction import ReextractParameters, reextract_documents
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "receipt.png", folder)
+    ingest(str(folder))
+    summary = reextract_documents(ReextractParameters(document_type="invoice", source=str(folder)))
+    assert summary.documents == 1
+    assert set(query.fields(pg_url)["document_type"]) == {"invoice"}
+    newest = query.runs(pg_url).to_dict("records")[0]
+    assert (newest["id"], newest["kind"], newest["reextracted"]) == (summary.run_id, "reextract", 1)
+    assert newest["started_by"].startswith("prefect flow run ")
