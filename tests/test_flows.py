@@ -245,7 +245,11 @@ def test_pages_with_fields_needing_review_reach_prefect_as_pictures(
     tmp_path: Path, pg_url: str
 ) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        ArtifactFilterKey,
+    )
 
     from ocrflow.flows.pictures import REVIEW_PICTURES_ARTIFACT
 
@@ -254,11 +258,15 @@ def test_pages_with_fields_needing_review_reach_prefect_as_pictures(
     shutil.copy(SAMPLES / "receipt.png", folder)
     summary = ingest_documents(IngestParameters(source=str(folder), document_type="invoice"))
     assert summary.review  # a receipt read as an invoice leaves fields to review
+    [run] = query.runs(pg_url).to_dict("records")
+    assert run["id"] == summary.run_id
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[REVIEW_PICTURES_ARTIFACT]))
+        [latest] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[REVIEW_PICTURES_ARTIFACT]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run["flow_run_id"]]),
+            )
         )
-    [latest] = [a for a in artifacts if a.flow_run_id][-1:]
     assert isinstance(latest.data, str)
     assert "receipt.png page 1" in latest.data and "](data:image/png;base64," in latest.data
 

@@ -244,6 +244,7 @@ def runs(database_url: str, limit: int | None = None, kind: str | None = None) -
         RunRow.source,
         RunRow.document_type,
         RunRow.started_by,
+        RunRow.flow_run_id,
         RunRow.ocr_fingerprint,
         RunRow.fields_fingerprint,
         RunRow.counts,
