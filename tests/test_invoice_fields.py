@@ -240,3 +240,23 @@ def test_the_locale_setting_reaches_stored_fields() -> None:
     }
     assert dates["en-US"].value == datetime.date(2024, 3, 4)
     assert dates["en-GB"].value == datetime.date(2024, 4, 3)
+
+
+def test_an_excluded_label_above_a_lone_value_marks_it_excluded() -> None:
+    """The Malaysian pack's "Total Included GST" names the tax in a receipt's footer; its
+    amount may stand alone on the line under it ("1.42)"), where the label above must still
+    exclude it, while a total under a plain TOTAL is not."""
+    from ocrflow.ocr_tasks.fields.candidates import FEATURES, field_candidates
+    from ocrflow.ocr_tasks.fields.layout import page_lines
+
+    page = make_page(
+        ("TOTAL", 40, 300),
+        ("25.15", 40, 330),
+        ("(Total Included GST @ 6%", 40, 460),
+        ("1.42)", 40, 490),
+    )
+    [spec] = [s for s in localised_specs(Receipt, "en-MY") if s.name == "total"]
+    found = field_candidates(spec, page_lines([page]), {})
+    column = found.features[:, FEATURES.index("excluded")]
+    excluded = dict(zip([str(c.value) for c in found.candidates], column, strict=True))
+    assert excluded == {"25.15": 0.0, "1.42": 1.0}

@@ -270,7 +270,10 @@ def _label_features(
     scores = [_label_score(text, labels) for text in texts]
     near = " ".join(texts[:2])
     rank = _rank(near, spec.rule.labels)
-    excluded = any(find_label(near, word, fuzzy=False) for word in spec.rule.exclude)
+    # The label's own line decides an exclusion: the value's line and the one left of it, or
+    # the line above when the label stands there alone ("(Total Included GST @ 6%" over "1.42)").
+    labelled = near if any(scores[:2]) or not scores[2] else texts[2]
+    excluded = any(find_label(labelled, word, fuzzy=False) for word in spec.rule.exclude)
     exact = any(find_label(near, word) for word in labels)
     gap = (line.x0 - left.x1) / max(_page_width(lines, line), 1.0) if left else 1.0
     return [*scores, float(exact), rank, float(excluded), gap]
