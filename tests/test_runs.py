@@ -308,3 +308,16 @@ def test_queries_name_the_run_of_each_document_line_and_field(
     assert (document["run_id"], document["ocr_run_id"]) == (second, first)
     assert set(query.lines(database_url, min_confidence=0)["run_id"]) == {first}
     assert set(query.fields(database_url)["run_id"]) == {second}
+
+
+def test_a_loaded_document_reads_as_it_was_stored(
+    database_url: str, receipt_file: Path, engine: OcrEngine
+) -> None:
+    _, summary = extract(database_url, [receipt_file], CountingEngine(engine))
+    [stored] = summary.stored
+    [loaded] = DocumentStore(database_url).load([str(receipt_file)])
+    assert [(f.name, str(f.value), f.status) for f in loaded.fields] == [
+        (f.name, str(f.value), f.status) for f in stored.fields
+    ]
+    assert loaded.pages[0].lines == stored.pages[0].lines  # text, boxes, char confidences
+    assert loaded.origin is not None and loaded.origin.etag == stored.origin.etag  # type: ignore[union-attr]

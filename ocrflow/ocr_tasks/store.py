@@ -644,6 +644,10 @@ def _loaded_field(row: FieldRow) -> FieldResult:
     value: Any = next(
         (v for v in (row.value_date, row.value_number, row.value_text) if v is not None), None
     )
+    if row.value_number is not None and row.value_text is not None:
+        # As written (16.50), not as the column's scale reads it back (16.5000).
+        with contextlib.suppress(ArithmeticError):
+            value = Decimal(row.value_text)
     return FieldResult(
         name=row.name,
         raw_text=row.raw_text,
