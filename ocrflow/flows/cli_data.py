@@ -71,20 +71,17 @@ def extract(
 
     Files already stored with the same content are skipped; a changed file replaces its rows.
     """
-    from ocrflow.ocr_tasks.extract import extract_local_files, threshold_for
-    from ocrflow.ocr_tasks.runs import fields_fingerprint, ocr_fingerprint, recorded_run
+    from ocrflow.ocr_tasks.extract import extract_local_files, run_fingerprints
+    from ocrflow.ocr_tasks.runs import recorded_run
     from ocrflow.ocr_tasks.sources import local_source
     from ocrflow.ocr_tasks.store import DocumentStore
-    from ocrflow.schemas.doctypes import get_document_type
 
     settings = OcrSettings()
     if locale:
         settings = settings.with_overrides({"fields.locale": locale})
     url = database_url(db)
     store = DocumentStore(url)
-    kind = get_document_type(document_type) if document_type else None
-    threshold = threshold_for(kind, min_confidence, settings.records.min_confidence)
-    fingerprints = (ocr_fingerprint(settings), fields_fingerprint(kind, threshold, settings.fields))
+    fingerprints = run_fingerprints(settings, document_type, min_confidence)
     with recorded_run(url, "extract", _common_folder(files), document_type, fingerprints) as run:
         summary = extract_local_files(
             files, settings, store, document_type, min_confidence, force, run.id

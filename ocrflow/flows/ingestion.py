@@ -28,17 +28,10 @@ from ocrflow.flows.chunks import ChunkSummary, configured_database_url, ocr_chun
 from ocrflow.flows.fanout import Workers, fan_out
 from ocrflow.flows.parameters import IngestParameters
 from ocrflow.flows.pictures import REVIEW_PICTURES_ARTIFACT, review_pictures_markdown
-from ocrflow.ocr_tasks.extract import reextract_stored, threshold_for
-from ocrflow.ocr_tasks.runs import (
-    RunStamp,
-    fields_fingerprint,
-    ocr_fingerprint,
-    plan_reads,
-    recorded_run,
-)
+from ocrflow.ocr_tasks.extract import reextract_stored, run_fingerprints
+from ocrflow.ocr_tasks.runs import RunStamp, plan_reads, recorded_run
 from ocrflow.ocr_tasks.sources import SourceLocation, list_pages, s3_client, source_in_block
 from ocrflow.ocr_tasks.store import DocumentStore, source_lock
-from ocrflow.schemas.doctypes import get_document_type
 from ocrflow.schemas.records import SourceObject
 from ocrflow.schemas.settings import OcrSettings
 
@@ -162,15 +155,7 @@ def _ingest(
 ) -> None:
     logger = get_run_logger()
     store = DocumentStore(database_url)
-    named = parameters.document_type
-    document_type = get_document_type(named) if named else None
-    threshold = threshold_for(
-        document_type, parameters.min_confidence, settings.records.min_confidence
-    )
-    fingerprints = (
-        ocr_fingerprint(settings),
-        fields_fingerprint(document_type, threshold, settings.fields),
-    )
+    fingerprints = run_fingerprints(settings, parameters.document_type, parameters.min_confidence)
     with recorded_run(
         database_url, "ingest", parameters.source, parameters.document_type, fingerprints
     ) as run:
@@ -224,7 +209,7 @@ def _planned(
             stamp.run_id,
         )  # fmt: skip
         summary.reextracted += len(plan.to_reextract)
-        summary.add(ChunkSummary(**store.outcome(again)))  # counted like a chunk read
+        summary.add(ChunkSummary.stored(store, plan.to_reextract))  # counted like a chunk read
         return plan.to_read
 
     return to_read

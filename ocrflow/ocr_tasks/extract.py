@@ -14,7 +14,14 @@ from pathlib import Path
 from ocrflow.ocr_tasks.confidence import mark_unconfident_lines
 from ocrflow.ocr_tasks.fields import extract_fields
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
-from ocrflow.ocr_tasks.runs import RunStamp, fields_fingerprint, ocrflow_version, plan_reads
+from ocrflow.ocr_tasks.runs import (
+    Fingerprint,
+    RunStamp,
+    fields_fingerprint,
+    ocr_fingerprint,
+    ocrflow_version,
+    plan_reads,
+)
 from ocrflow.ocr_tasks.runs import run_stamp as stamp_of
 from ocrflow.ocr_tasks.sources import local_source
 from ocrflow.ocr_tasks.store import DocumentStore
@@ -32,6 +39,16 @@ def threshold_for(
     if document_type is not None and document_type.min_confidence is not None:
         return document_type.min_confidence
     return default
+
+
+def run_fingerprints(
+    settings: OcrSettings, document_type_name: str | None, min_confidence: float | None
+) -> tuple[Fingerprint, Fingerprint]:
+    """The OCR and fields fingerprints of documents read with ``settings`` as
+    ``document_type_name`` (None: no fields) with the run's ``min_confidence``."""
+    kind = get_document_type(document_type_name) if document_type_name else None
+    threshold = threshold_for(kind, min_confidence, settings.records.min_confidence)
+    return ocr_fingerprint(settings), fields_fingerprint(kind, threshold, settings.fields)
 
 
 def finish_document(

@@ -20,9 +20,9 @@ from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import DBAPIError
 
 from ocrflow.ocr_tasks.errors import DocumentError, UnexpectedDocumentError, is_transient
-from ocrflow.ocr_tasks.extract import finish_document, threshold_for
+from ocrflow.ocr_tasks.extract import finish_document, run_fingerprints, threshold_for
 from ocrflow.ocr_tasks.pipeline import DocumentInput, OcrEngine
-from ocrflow.ocr_tasks.runs import RunStamp, run_stamp
+from ocrflow.ocr_tasks.runs import RunStamp
 from ocrflow.ocr_tasks.sources import fetch_document, s3_client
 from ocrflow.ocr_tasks.store import NO_RUN, DocumentStore
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
@@ -136,9 +136,8 @@ def chunk_stamp(
     run_id: str | None,
 ) -> RunStamp:
     """What a chunk read by :func:`read_chunk` with these arguments is stored with."""
-    document_type = get_document_type(document_type_name) if document_type_name else None
-    threshold = threshold_for(document_type, min_confidence, settings.records.min_confidence)
-    return run_stamp(run_id, settings, document_type, threshold)
+    ocr, fields = run_fingerprints(settings, document_type_name, min_confidence)
+    return RunStamp(run_id, ocr.digest, fields.digest)
 
 
 def _read_all(
