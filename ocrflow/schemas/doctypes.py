@@ -175,7 +175,7 @@ def value_kind(annotation: object) -> ValueKind:
 _COMPANY = "${company}"
 _REGISTRATION_NO = "${registration}"
 _ADDRESS_STOP = (
-    r"(?i)\b(TEL|TELEPHONE|PHONE|FAX|TAX|TAX\s*INVOICE|INVOICE|RECEIPT|DATE|CASHIER|"
+    r"(?i)\b(TE[L1]|TELEPHONE|PHONE|FAX|TAX|TAX\s*INVOICE|INVOICE|RECEIPT|DATE|CASHIER|"
     r"TABLE|DOC|DOCUMENT|BILL|EMAIL|E-MAIL|WWW|HTTP|OPEN|STAFF|MEMBER)\b|${address_stop}"
     r"|${tax}|@\w|\b[TF]\s*:\s*\d|\b(0?[1-9]|[12]\d|3[01])[/-](0?[1-9]|1[0-2])[/-]\d{2,4}\b"
     r"|^\W*\d{2,4}[\s-]*\d{3,4}[\s-]*\d{3,4}\W*$"
@@ -217,7 +217,7 @@ class Receipt(DocumentType):
         FieldRule(
             position="top",
             pattern=_COMPANY,
-            remove=rf"\s*(?:{_REGISTRATION_NO})\s*$",
+            remove=rf"\s*(?:{_REGISTRATION_NO}).*$",  # a registration number ends the name
             concept="",  # a receipt prints its shop's name, not a label before it
         ),
     ] = None

@@ -126,23 +126,25 @@ class SyntheticInvoice:
 
     def encode(self) -> tuple[bytes, str]:
         """The document's bytes and extension: PNG for one page, multi-page TIFF otherwise."""
-        buffer = io.BytesIO()
-        if len(self.pages) == 1:
-            self.pages[0].save(buffer, format="PNG", optimize=False)
-            return buffer.getvalue(), "png"
-        self.pages[0].save(
-            buffer,
-            format="TIFF",
-            save_all=True,
-            append_images=self.pages[1:],
-            compression="tiff_deflate",
-        )
-        return buffer.getvalue(), "tif"
+        return encode_pages(self.pages)
 
     def meta(self) -> dict[str, Any]:
         truth = asdict(self.truth)
         truth.pop("items")
         return {"seed": self.seed, "choices": self.choices, "truth": truth}
+
+
+def encode_pages(pages: list[Image.Image]) -> tuple[bytes, str]:
+    """Page images as one file's bytes and extension: PNG for one page, multi-page TIFF
+    otherwise."""
+    buffer = io.BytesIO()
+    if len(pages) == 1:
+        pages[0].save(buffer, format="PNG", optimize=False)
+        return buffer.getvalue(), "png"
+    pages[0].save(
+        buffer, format="TIFF", save_all=True, append_images=pages[1:], compression="tiff_deflate"
+    )
+    return buffer.getvalue(), "tif"
 
 
 @cache

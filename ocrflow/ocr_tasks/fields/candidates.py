@@ -15,7 +15,7 @@ import datetime
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -32,8 +32,9 @@ from ocrflow.ocr_tasks.fields.layout import (
     right_of,
     same_row,
 )
-from ocrflow.ocr_tasks.fields.locales import is_document_title
-from ocrflow.ocr_tasks.fields.rules import TOP_LINES, label_end, name_block
+from ocrflow.ocr_tasks.fields.locales import is_address_line, is_document_title
+from ocrflow.ocr_tasks.fields.rules import TOP_LINES, label_end, name_block, starts_title
+from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import check_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldResult, FieldValue
@@ -44,7 +45,8 @@ FEATURES: tuple[str, ...] = (
     "has_currency", "magnitude", "is_largest", "value_rank", "is_int", "has_time",
     "implausible", "letters", "digits", "pattern", "length", "recurs", "order", "is_first",
     "is_last", "rule_pick", "line_index", "block_lines", "block_start", "stop_inside",
-    "skip_inside", "stop_after", "first_after_anchor", "difference_of_two", "sum_of_two",
+    "skip_inside", "stop_after", "first_after_anchor", "address_first", "address_last",
+    "address_share", "difference_of_two", "sum_of_two",
     "upper", "words", "every_page",
 )  # fmt: skip
 _CURRENCY = re.compile(r"RM|MYR|USD|EUR|GBP|SGD|\$|€|£|¥", re.IGNORECASE)
@@ -121,14 +123,22 @@ def _text_candidates(
         found += _after_blocks(spec, lines, anchor)
     if spec.rule.labels:
         found += _labelled_blocks(spec, lines)
+    letters = document_letters(lines, spec.locale)
     seen: set[str] = set()
     unique = []
     for candidate in found:
-        key = _norm(str(candidate.value))
-        if key and key not in seen and not is_document_title(str(candidate.value)):
+        value = tidy_text(str(candidate.value), letters)
+        key = _norm(value)
+        if key and key not in seen and not _title(candidate, value, lines):
             seen.add(key)
-            unique.append(candidate)
+            unique.append(replace(candidate, value=value))
     return unique
+
+
+def _title(candidate: Candidate, value: str, lines: Sequence[Line]) -> bool:
+    if is_document_title(value):
+        return True
+    return len(candidate.lines) == 1 and starts_title(lines, candidate.lines[0])
 
 
 TEXT_BLOCKS = ("top", "after")  # text fields found as blocks of lines, not pattern matches
@@ -209,9 +219,9 @@ def _block_features(
     anchor: int | None,
 ) -> list[float]:  # fmt: skip
     """For multi-line text: how many lines, where it starts against the anchor, whether a
-    ``stop`` line is inside or right after it, a ``skip`` line inside it."""
+    ``stop`` line is inside or right after it, a ``skip`` line inside it; its address lines."""
     if spec.kind != "str" or not candidate.lines:
-        return [0.0] * 6
+        return [0.0] * 9
     positions = [index.get(id(line), 0) for line in candidate.lines]
     first, last = min(positions), max(positions)
     inside = lines[first : last + 1]
@@ -222,7 +232,16 @@ def _block_features(
         float(any(_matches(spec.rule.stop, line.text) for line in inside)),
         float(any(_matches(spec.rule.skip, line.text) for line in inside)),
         float(not after or _matches(spec.rule.stop, after)), float(start == 0),
+        *_address_features(candidate.lines),
     ]  # fmt: skip
+
+
+def _address_features(block: Sequence[Line]) -> list[float]:
+    """Whether the block's first and last lines read as a postal address's, and how many
+    of its lines do (an address block starts and ends on its street and town, not on the
+    shop's name or a slogan under it)."""
+    postal = [is_address_line(line.text) for line in block]
+    return [float(postal[0]), float(postal[-1]), sum(postal) / len(postal)]
 
 
 def _norm(text: str) -> str:

@@ -138,7 +138,7 @@ class Tally:
         self.ok += ok
         self.ok_wrong += ok and not right
         if not right:
-            got = None if result is None else (result.raw_text, result.status)
+            got = None if result is None else (_shown(result), result.status)
             self.misses.append(f"{name}: want {truth!r} got {got!r}")
 
     def row(self) -> dict[str, float]:
@@ -180,3 +180,9 @@ def format_table(title: str, rows: Mapping[str, Mapping[str, float]]) -> str:
             f"{int(row['documents']):5d}"
         )
     return "\n".join(lines)
+
+
+def _shown(result: FieldResult) -> str:
+    """The value as stored, with the text it was read from when that differs."""
+    value = "" if result.value is None else str(result.value)
+    return value if value == result.raw_text or not value else f"{value} (read {result.raw_text!r})"

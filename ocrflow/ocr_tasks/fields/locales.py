@@ -566,12 +566,16 @@ def document_language(texts: Iterable[str], margin: int = 2) -> str | None:
     return best if most >= second + margin else None
 
 
+# Words shared across languages' documents (legal forms, street words: "avenue", "route").
+_NOT_LANGUAGE_EVIDENCE = ("company_suffix", "business_word", "address_word")
+
+
 @cache
 def _language_words() -> dict[str, tuple[str, ...]]:
     labels: dict[str, dict[str, list[str]]] = _data("labels.json")
     words: dict[str, set[str]] = {language: set() for language in _LANGUAGES}
     for concept, by_language in labels.items():
-        if concept.startswith("_") or concept in ("company_suffix", "business_word"):
+        if concept.startswith("_") or concept in _NOT_LANGUAGE_EVIDENCE:
             continue
         for language, found in by_language.items():
             if language in words:
@@ -594,6 +598,46 @@ def _document_titles() -> frozenset[str]:
 
 def _words_only(text: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
+
+
+def language_letters(language: str) -> str:
+    """The letters with marks ``language`` writes, lower case (``de``: ``äöüß``); every
+    marked letter for a language the table lacks."""
+    table: dict[str, str] = _data("letters.json")
+    if language in table:
+        return table[language]
+    return "".join(letters for name, letters in table.items() if not name.startswith("_"))
+
+
+def is_address_line(text: str) -> bool:
+    """Whether the line reads as part of a postal address: a street word in a supported
+    language or a region's place name (``Jalan``, ``Hauptstraße``, ``rue``, ``Selangor``), a
+    postcode, or a house number before a word (``12 High St``, ``19-1, JALAN``)."""
+    folded = _words_only(text)
+    if _ADDRESS_NUMBER.search(text) or _address_words().search(folded):
+        return True
+    return any(suffix in folded for suffix in _ADDRESS_SUFFIXES)
+
+
+# A postcode (five digits, four, or the UK's), or a house number starting the line.
+_ADDRESS_NUMBER = re.compile(
+    r"(?<![\d.,:/-])\d{4,5}(?![\d.,:/-])|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b"
+    r"|^\W*\d{1,5}[A-Z]?(?:-\d{1,4}[A-Z]?)?,?\s+[^\W\d]{2,}"
+)
+# Street words written on the end of a name (Hauptstraße, Lindenweg, Keizersgracht).
+_ADDRESS_SUFFIXES = ("straße", "strasse", "gasse", "allee", "straat", "gracht")
+
+
+@cache
+def _address_words() -> re.Pattern[str]:
+    words = [
+        *label_words("address_word"),
+        *(w for name in region_names() for w in region_pack(name).address_words),
+    ]
+    folded = sorted(
+        {_words_only(word) for word in words if _words_only(word)}, key=len, reverse=True
+    )
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in folded) + r")(?!\w)")
 
 
 def concepts() -> tuple[str, ...]:
@@ -619,6 +663,7 @@ class RegionPack:
     registration_patterns: tuple[str, ...]
     address_stop_words: tuple[str, ...]
     total_exclude: tuple[str, ...]
+    address_words: tuple[str, ...] = ()  # states, cities: a line naming one is an address's
 
     def company_pattern(self) -> str:
         """A regex matching any company suffix as a word (spaces and dots loose: SDN.BHD)."""
@@ -717,4 +762,5 @@ def _region_pack(name: str) -> RegionPack:
         registration_patterns=tuple(data["registration_patterns"]),
         address_stop_words=tuple(data["address_stop_words"]),
         total_exclude=tuple(data["total_exclude"]),
+        address_words=tuple(data.get("address_words", ())),
     )

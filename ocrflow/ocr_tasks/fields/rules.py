@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ocrflow.ocr_tasks.fields.layout import Line, below, find_label, on_every_page, right_of
 from ocrflow.ocr_tasks.fields.locales import is_document_title
+from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
 from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldResult, LineRef
@@ -33,7 +34,7 @@ def extract_declared(specs: Sequence[FieldSpec], lines: Sequence[Line]) -> list[
         candidate = _find(spec, lines, used)
         if candidate is not None:
             used[spec.name] = candidate.lines
-            results[spec.name] = _to_result(spec, candidate)
+            results[spec.name] = _to_result(spec, candidate, lines)
         elif spec.rule.required:
             results[spec.name] = FieldResult(
                 name=spec.name, raw_text="", confidence=0.0, status="needs_review",
@@ -58,7 +59,7 @@ def _find(
     return found
 
 
-def _to_result(spec: FieldSpec, candidate: Candidate) -> FieldResult:
+def _to_result(spec: FieldSpec, candidate: Candidate, lines: Sequence[Line]) -> FieldResult:
     refs = [LineRef(page=line.page, order=line.line.order) for line in candidate.lines]
     confidence = min((line.line.confidence for line in candidate.lines), default=0.0)
     common = {"name": spec.name, "confidence": confidence, "lines": refs}
@@ -70,7 +71,10 @@ def _to_result(spec: FieldSpec, candidate: Candidate) -> FieldResult:
         return FieldResult(
             raw_text=candidate.found.raw, status="needs_review", reason=problem, **common
         )
-    return FieldResult(raw_text=candidate.found.raw, value=candidate.found.value, **common)
+    value = candidate.found.value
+    if spec.kind == "str" and isinstance(value, str):
+        value = tidy_text(value, document_letters(lines, spec.locale))
+    return FieldResult(raw_text=candidate.found.raw, value=value, **common)
 
 
 # --- labelled fields --------------------------------------------------------------------
@@ -172,12 +176,28 @@ def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
         None,
     )
     if start is None:
-        start = next((i for i, line in enumerate(top) if _name_like(line.text)), None)
+        start = next(
+            (
+                i
+                for i, line in enumerate(top)
+                if _name_like(line.text) and not starts_title(top, line)
+            ),
+            None,
+        )
     if start is None:
         return None
     block = name_block(first_page, start, pattern)
     text = _removed(spec, " ".join(line.text.strip() for line in block))
     return Candidate(text, tuple(block), Found(text, text))
+
+
+def starts_title(lines: Sequence[Line], line: Line) -> bool:
+    """Whether the line is the first part of a document's title printed over two lines
+    (``TAX`` over ``INVOICE``)."""
+    at = next((i for i, other in enumerate(lines) if other is line), None)
+    if at is None or at + 1 >= len(lines):
+        return False
+    return is_document_title(f"{line.text} {lines[at + 1].text}")
 
 
 def _labelled_name(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:

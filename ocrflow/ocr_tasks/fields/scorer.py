@@ -104,10 +104,27 @@ class Boosted(BaseModel):
         return probability
 
 
+class Committee(BaseModel):
+    """The mean probability of several scorers, each fitted on part of the examples: the
+    scorers whose held-out decisions the calibration was fitted on, so that it reads their
+    scores as it learned them (a scorer fitted on every example is surer of itself)."""
+
+    kind: Literal["committee"] = "committee"
+    members: list[Boosted | Linear]
+
+    def predict(
+        self, x: NDArray[np.float64], names: Sequence[str] | None = None
+    ) -> NDArray[np.float64]:
+        if x.shape[0] == 0:
+            return np.zeros(0)
+        mean: NDArray[np.float64] = np.mean([m.predict(x, names) for m in self.members], axis=0)
+        return mean
+
+
 class FieldModel(BaseModel):
     """One field's scorer, calibration and ``ok`` threshold."""
 
-    scorer: Boosted | Linear
+    scorer: Committee | Boosted | Linear
     calibration: Linear
     threshold: float = Field(description="Calibrated confidence at or above which it is ok.")
 
@@ -260,13 +277,18 @@ class FieldFit:
 def fit_field(
     examples: Sequence[Example], folds: int = 5, target: float = TARGET_ERROR
 ) -> FieldFit:
-    """Scorer on all examples; calibration and threshold on cross-validated decisions."""
+    """Calibration and threshold on cross-validated decisions; the scorer is the committee
+    of the folds' scorers that made them. Measured on SROIE 140–199, a scorer refitted on
+    every example marked more fields ``ok`` than the threshold promised (addresses: 6–22%
+    of ``ok`` wrong over three seeds, against 6–12% for the committee)."""
     rows: list[list[float]] = []
     right: list[bool] = []
     fold_of = _folds(examples, folds)
+    members = []
     for fold in range(folds):
         train = [e for i, e in enumerate(examples) if fold_of[i] != fold]
         scorer = fit_scorer(train)
+        members.append(scorer)
         for example in (e for i, e in enumerate(examples) if fold_of[i] == fold):
             best, row = decision_row(scorer.predict(example.features), example)
             rows.append(row)
@@ -276,7 +298,9 @@ def fit_field(
     calibration = fit_linear(x, y, DECISION_FEATURES)
     confidence = calibration.predict(x)
     threshold = choose_threshold(confidence, y, target)
-    model = FieldModel(scorer=fit_scorer(examples), calibration=calibration, threshold=threshold)
+    model = FieldModel(
+        scorer=Committee(members=members), calibration=calibration, threshold=threshold
+    )
     return FieldFit(model, y, confidence)
 
 

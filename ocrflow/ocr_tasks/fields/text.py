@@ -1,0 +1,88 @@
+"""Names and addresses as printed, without the recogniser's usual slips.
+
+A text field's value is the text of its lines; before it is stored, :func:`tidy_text` takes
+off stray punctuation at its ends, reads a digit inside a word as the letter it stands for
+(``FO0DICIOUS``, ``1DEA``, ``J1n``) and drops the marks of letters the document's languages do
+not write (``Restäurants`` on an English receipt). The field's raw text keeps what was read.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from ocrflow.ocr_tasks.fields.layout import Line
+from ocrflow.ocr_tasks.fields.locales import (
+    document_language,
+    document_region,
+    get_locale,
+    language_letters,
+)
+
+_WORD = re.compile(r"[^\W_]+")
+_LEADING = " .,:;-_|*~•·=#>"
+_TRAILING = " ,:;-_|*~•·=#<"
+# What a digit inside a word stands for, in upper and in lower case.
+_LETTER_OF = {"0": ("O", "o"), "1": ("I", "l"), "5": ("S", "s")}
+
+
+def tidy_text(text: str, letters: frozenset[str]) -> str:
+    """``text`` without stray end punctuation, digits misread for letters inside words, and
+    marks on letters outside ``letters`` (the marked letters the document's languages write)."""
+    text = text.lstrip(_LEADING).rstrip(_TRAILING)
+    text = _WORD.sub(lambda match: _repaired(match.group()), text)
+    return "".join(_unmarked(char, letters) for char in text)
+
+
+def _repaired(word: str) -> str:
+    """A word of letters with one ``0``, ``1`` or ``5`` in it (between two letters, or first
+    before three or more) as the letter it stands for; a code like ``SW1A`` keeps its digit
+    (short, all capitals)."""
+    digits = [i for i, char in enumerate(word) if char.isdigit()]
+    letters = sum(char.isalpha() for char in word)
+    if len(digits) != 1 or word[digits[0]] not in _LETTER_OF:
+        return word
+    at = digits[0]
+    before, after = word[at - 1 : at], word[at + 1 : at + 2]
+    inside = before.isalpha() and after.isalpha()
+    if not (inside and (letters >= 4 or not (before + after).isupper())) and not (
+        at == 0 and letters >= 3
+    ):
+        return word
+    upper, lower = _LETTER_OF[word[at]]
+    letter = lower if before.islower() or after.islower() else upper
+    return word[:at] + letter + word[at + 1 :]
+
+
+def _unmarked(char: str, letters: frozenset[str]) -> str:
+    if char.isascii() or char.lower() in letters:
+        return char
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return base if base.isascii() and base.isalpha() else char
+
+
+def document_letters(lines: Sequence[Line], locale: str) -> frozenset[str]:
+    """The marked letters the document's languages write: its locale's, or for the ``auto``
+    locale those of the language or region its words point to (every language's when they
+    point nowhere)."""
+    chosen = get_locale(locale)
+    languages: Iterable[str] = chosen.languages
+    if chosen.permissive:
+        languages = _implied_languages(tuple(line.text for line in lines)) or chosen.languages
+    return _letters(tuple(languages))
+
+
+@cache
+def _letters(languages: tuple[str, ...]) -> frozenset[str]:
+    return frozenset("".join(language_letters(language) for language in languages))
+
+
+@cache
+def _implied_languages(texts: tuple[str, ...]) -> tuple[str, ...]:
+    region = document_region(texts)
+    if region is not None:
+        return get_locale(region).languages
+    language = document_language(texts)
+    return (language,) if language is not None else ()

@@ -1,0 +1,144 @@
+"""Names and addresses as printed: OCR slips tidied, titles over two lines, address lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocrflow.ocr_tasks.fields import extract_fields
+from ocrflow.ocr_tasks.fields.candidates import FEATURES, field_candidates
+from ocrflow.ocr_tasks.fields.layout import page_lines
+from ocrflow.ocr_tasks.fields.locales import is_address_line, language_letters
+from ocrflow.ocr_tasks.fields.localise import localised_specs
+from ocrflow.ocr_tasks.fields.scorer import Committee, Example, fit_field
+from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
+from ocrflow.schemas.doctypes import Receipt
+from tests.test_fields import by_name, make_page
+
+NO_MARKS = frozenset[str]()
+
+
+@pytest.mark.parametrize(
+    ("read", "tidied"),
+    [
+        (". KMF FO0DICIOUS SDN BHD", "KMF FOODICIOUS SDN BHD"),
+        ("URBAN 1DEA SDN BHD", "URBAN IDEA SDN BHD"),
+        ("HQ: 7,J1n SS21/34,47400 PJ", "HQ: 7,Jln SS21/34,47400 PJ"),
+        ("Gerbang Alaf Restäurants Sdn Bhd", "Gerbang Alaf Restaurants Sdn Bhd"),
+        ("TSH POWER HARDWÀRE TRADING,", "TSH POWER HARDWARE TRADING"),
+        ("52100 KUALA LUMPUR.", "52100 KUALA LUMPUR."),
+        # Codes keep their digits: postcodes, unit numbers, road codes.
+        ("London SW1A 1AA", "London SW1A 1AA"),
+        ("A-16-1, Tower A, No1, Medan", "A-16-1, Tower A, No1, Medan"),
+        ("JALAN KPB6, UPTOWN3, U3Shah", "JALAN KPB6, UPTOWN3, U3Shah"),
+    ],
+)
+def test_tidy_text_undoes_the_usual_ocr_slips(read: str, tidied: str) -> None:
+    assert tidy_text(read, NO_MARKS) == tidied
+
+
+def test_tidy_text_keeps_the_letters_the_language_writes() -> None:
+    german = frozenset(language_letters("de"))
+    assert tidy_text("Müller Straßenbau GmbH", german) == "Müller Straßenbau GmbH"
+    assert tidy_text("Müller Straßenbau GmbH", NO_MARKS) == "Muller Straßenbau GmbH"
+
+
+def _lines(*texts: str) -> list:  # type: ignore[type-arg]
+    return page_lines([make_page(*((t, 40, 10 + 25 * i) for i, t in enumerate(texts)))])
+
+
+def test_document_letters_follow_the_locale_or_what_the_document_says() -> None:
+    malaysian = _lines("KEDAI ABC SDN BHD", "GST REG NO: 000123456789", "TOTAL 9.00")
+    german = _lines("Rechnung", "Rechnungsnummer 12", "Gesamtbetrag 9,00", "Zahlbar bis")
+    assert document_letters(malaysian, "auto") == frozenset()
+    assert "ä" in document_letters(german, "auto")
+    assert document_letters(german, "en-GB") == frozenset()
+
+
+def test_a_receipts_company_reads_without_stray_accents_or_digits() -> None:
+    page = make_page(
+        ("TSH POWER HARDWÀRE TRAD1NG", 40, 10),
+        ("(002107265-V)", 60, 35),
+        ("NO.15 JLN TSJ2, TMN SUBANG JASA", 40, 60),
+        ("40000 SHAH ALAM, SELANGOR", 40, 85),
+        ("GST ID: 001169362944", 40, 110),
+        ("TOTAL 16.50", 40, 300),
+    )
+    for scorer in ("rules", "auto"):
+        company = by_name(extract_fields("receipt", [page], scorer=scorer))["company"]  # type: ignore[arg-type]
+        assert company.value == "TSH POWER HARDWARE TRADING", scorer
+        assert company.raw_text == "TSH POWER HARDWÀRE TRAD1NG"
+
+
+def test_what_follows_a_registration_number_is_not_the_name() -> None:
+    page = make_page(
+        ("KING'S CONFECTIONERY S/B 273500-U (KSB)", 40, 10),
+        ("NO.41, JALAN SERI BINTANG 2", 40, 35),
+        ("TOTAL 5.00", 40, 300),
+    )
+    fields = by_name(extract_fields("receipt", [page], scorer="rules"))
+    assert fields["company"].value == "KING'S CONFECTIONERY S/B"
+
+
+@pytest.mark.parametrize("scorer", ["rules", "auto"])
+def test_a_title_printed_over_two_lines_is_not_the_company(scorer: str) -> None:
+    page = make_page(
+        ("TAX", 300, 5),
+        ("INVOICE", 300, 30),
+        ("BHPetrol Subang Airport", 40, 60),
+        ("Jalan Lapangan Terbang Subang", 40, 85),
+        ("TOTAL 16.50", 40, 300),
+    )
+    company = by_name(extract_fields("receipt", [page], scorer=scorer))["company"]  # type: ignore[arg-type]
+    assert company.value == "BHPetrol Subang Airport"
+
+
+@pytest.mark.parametrize(
+    ("line", "postal"),
+    [
+        ("19-1, JALAN MALINJA 2, TAMAN BUNGA RAYA,", True),
+        ("Hauptstraße 5", True),
+        ("10115 Berlin", True),
+        ("12 rue de la Paix", True),
+        ("Selangor", True),
+        ("Licensee of McDonald's", False),
+        ("CARRY OUT NOW", False),
+        ("TK DIVISION KITCHEN SDN BHD", False),
+        ("Total 12.50", False),
+    ],
+)
+def test_address_lines(line: str, postal: bool) -> None:
+    assert is_address_line(line) is postal
+
+
+def test_an_address_blocks_candidates_say_which_ends_are_postal() -> None:
+    lines = _lines(
+        "FASTFOOD SDN BHD", "Licensee of Fastfood", "Level 6, Bangunan TH,", "47400 Petaling Jaya"
+    )
+    specs = {spec.name: spec for spec in localised_specs(Receipt)}
+    from ocrflow.ocr_tasks.fields.rules import extract_declared
+
+    rules = {r.name: r for r in extract_declared(list(specs.values()), lines)}
+    found = field_candidates(specs["address"], lines, rules)
+    first = FEATURES.index("address_first")
+    rows = {c.value: found.features[i] for i, c in enumerate(found.candidates)}
+    assert rows["Level 6, Bangunan TH, 47400 Petaling Jaya"][first] == 1.0
+    assert rows["Licensee of Fastfood Level 6, Bangunan TH, 47400 Petaling Jaya"][first] == 0.0
+
+
+def test_the_fitted_scorer_is_the_committee_the_calibration_was_fitted_on() -> None:
+    rng = np.random.default_rng(0)
+    examples = []
+    for i in range(30):
+        x = rng.normal(size=(6, len(FEATURES)))
+        right = np.zeros(6, dtype=bool)
+        right[i % 6] = True
+        x[i % 6, 0] += 3.0
+        ones = np.ones(6)
+        examples.append(Example(x, right, ones, ones, np.zeros(6), np.arange(6)))
+    fitted = fit_field(examples, folds=5)
+    assert isinstance(fitted.model.scorer, Committee)
+    assert len(fitted.model.scorer.members) == 5
+    probabilities = fitted.model.scorer.predict(examples[0].features)
+    members = [m.predict(examples[0].features) for m in fitted.model.scorer.members]
+    assert np.allclose(probabilities, np.mean(members, axis=0))
