@@ -77,7 +77,9 @@ class FieldRule:
 
     ``concept`` names the field's meaning in the locale tables (``total``, ``issue_date``,
     ``vendor``...; default: the field's name when the tables know it; ``""``: none): its
-    label words in the languages of the document's locale are added after ``labels``.
+    label words in the languages of the document's locale are added after ``labels``;
+    ``exclude_concepts`` name concepts whose words in those languages join ``exclude`` (a
+    VAT ID is the buyer's under ``Ihre USt-IdNr.``, a date after ``Skonto`` is no due date).
     ``day_first`` fixes how this field's numeric dates read (None: the locale's order).
     Patterns may name the locale's pieces, filled in from its languages and region pack:
     ``${company}`` (legal forms and trade words: GmbH, S.A., Pty Ltd), ``${registration}``
@@ -105,6 +107,7 @@ class FieldRule:
     ranked: bool = False
     aliases: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     concept: str | None = None
+    exclude_concepts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,11 @@ class Receipt(DocumentType):
     ] = None
 
 
-_INVOICE_NUMBER = r"(?<![\w.,])(?=[A-Z0-9/_\-]*\d)[A-Z0-9][A-Z0-9/_\-]*[A-Z0-9](?![\w]|[.,]\d)"
+# Letters and digits with / _ -, a digit at least; never a date (25/03/2023 is no number).
+_INVOICE_NUMBER = (
+    r"(?<![\w.,/-])(?!\d{1,4}[/-]\d{1,2}[/-]\d{1,4}(?![\w/-]))"
+    r"(?=[A-Z0-9/_\-]*\d)[A-Z0-9][A-Z0-9/_\-]*[A-Z0-9](?![\w]|[.,]\d)"
+)
 
 
 class Invoice(DocumentType):
@@ -278,6 +285,7 @@ class Invoice(DocumentType):
             concept="invoice_number",
             pattern=_INVOICE_NUMBER,
             exclude=("invoice date", "invoice to", "invoice total"),
+            exclude_concepts=("other_reference",),
         ),
     ] = None
     date: Annotated[
@@ -291,14 +299,23 @@ class Invoice(DocumentType):
     ] = None
     due_date: Annotated[
         datetime.date | None,
-        FieldRule(labels=("due date", "payment due", "due"), required=False),
+        FieldRule(
+            labels=("due date", "payment due", "due"),
+            exclude_concepts=("discount_terms",),
+            required=False,
+        ),
     ] = None
     vendor: Annotated[str | None, FieldRule(labels=("from",), position="top", pattern=_COMPANY)] = (
         None
     )
     net: Annotated[
         Decimal | None,
-        FieldRule(labels=("subtotal", "sub total"), position="right", required=False),
+        FieldRule(
+            labels=("subtotal", "sub total"),
+            exclude_concepts=("carried_forward",),
+            position="right",
+            required=False,
+        ),
     ] = None
     tax: Annotated[
         Decimal | None,
@@ -310,6 +327,7 @@ class Invoice(DocumentType):
         FieldRule(
             labels=("total", "grand total", "amount due", "balance due", "total due"),
             exclude=("subtotal", "sub total", "total tax", "total vat", "total excl", "total net"),
+            exclude_concepts=("carried_forward",),
             position="right",
             pick="largest",
         ),
@@ -331,7 +349,8 @@ class Invoice(DocumentType):
     vat_id: Annotated[
         str | None,
         FieldRule(pattern=r"\b[A-Z]{2}\s?[0-9A-Z][0-9A-Z .\-]{6,13}[0-9A-Z]\b",
-                  position="right_or_below", required=False),
+                  exclude_concepts=("buyer_vat_id",), position="right_or_below",
+                  required=False),
     ] = None  # fmt: skip
 
 

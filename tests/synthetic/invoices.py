@@ -22,6 +22,11 @@ fonts at ``dpi`` (A4) and returns the images with the truth. Choices:
 * ``ambiguous``: None, ``undecided`` (issue and due date both read either way, 03/04/2024)
   or ``decided`` (the issue date is ambiguous, the due date is not and settles the order).
   Only numeric day/month styles can be ambiguous; other styles ignore it.
+* ``buyer_vat``: the buyer's own VAT ID under the totals (``Ihre USt-IdNr.``, never the
+  seller's); ``discount``: an early-payment discount sentence with a date before the due
+  date (``Skonto``, never the due date); ``plain_number``: an invoice number of digits only.
+  These three are drawn from a second generator seeded from ``seed``, so adding them left
+  every other choice of a seed as it was.
 * ``noise`` (0..1, gaussian grain + blur), ``rotation`` (degrees, a slightly skewed scan),
   ``dpi`` (default 150).
 """
@@ -42,6 +47,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tests.synthetic.checksums import group_iban, make_iban, make_vat_id
 from tests.synthetic.locales import (
+    BUYER_VAT_WORDS,
+    DISCOUNT_SENTENCES,
     LABEL_OVERRIDES,
     LANGUAGES,
     LEGAL_FORMS,
@@ -325,8 +332,10 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
     """One invoice, the same for the same seed and choices (see the module's docstring)."""
     rng = random.Random(seed)
 
-    def choose(name: str, options: tuple[Any, ...] | list[Any]) -> Any:
-        drawn = rng.choice(list(options))  # drawn even when given: the other draws stay put
+    extra_rng = random.Random(f"extras-{seed}")
+
+    def choose(name: str, options: tuple[Any, ...] | list[Any], source: random.Random = rng) -> Any:
+        drawn = source.choice(list(options))  # drawn even when given: the others stay put
         value = choices.get(name, drawn)
         chosen[name] = value
         return value
@@ -349,6 +358,9 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
         "rotation",
         "dpi",
         "font",
+        "buyer_vat",
+        "discount",
+        "plain_number",
     }
     if unknown:
         raise TypeError(f"unknown choices: {sorted(unknown)}")
@@ -389,6 +401,10 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
         _address(rng, labels, locale.code),
     )
     number = _invoice_number(rng, issue.year)
+    buyer_vat = choose("buyer_vat", (True, False, False, False), extra_rng)
+    discount = choose("discount", (True, False, False, False), extra_rng)
+    if choose("plain_number", (True,) + (False,) * 4, extra_rng):
+        number = str(extra_rng.randint(1000, 99999))
     items = _items(rng, labels, _item_count(rng, pages))
     rate = Decimal(str(rng.choice(locale.tax_rates)))
     net = sum((item.amount for item in items), Decimal(0))
@@ -514,6 +530,8 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
                     size=19,
                     anchor="ra",
                 )
+            _draw_remarks(page, y + px(60), locale, buyer_vat, discount, issue, due,
+                          date_style, extra_rng)  # fmt: skip
         _draw_footer(page, labels, index, pages, vendor, iban, vat_id, picked)
         images.append(_finish(page, noise_rng, noise, rotation))
 
@@ -539,6 +557,22 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
         printed=printed,
     )
     return SyntheticInvoice(seed, images, truth, chosen)
+
+
+def _draw_remarks(
+    page: _Page, y: float, locale: Locale, buyer_vat: bool, discount: bool,
+    issue: datetime.date, due: datetime.date, date_style: str, rng: random.Random,
+) -> None:  # fmt: skip
+    """Lines under the totals that carry a trap: the buyer's VAT ID, a discount date."""
+    if buyer_vat and locale.country != "US":
+        text = f"{BUYER_VAT_WORDS[locale.language]}: {make_vat_id(locale.country, rng)}"
+        page.text(page.margin, y, text, size=18)
+        y += page.px(32)
+    if discount and (due - issue).days > 2:
+        early = issue + datetime.timedelta(days=rng.randint(1, (due - issue).days - 1))
+        when = format_date(early, date_style, locale.language)
+        sentence = DISCOUNT_SENTENCES[locale.language].format(pct=rng.choice((2, 3)), date=when)
+        page.text(page.margin, y, sentence, size=18)
 
 
 def _currency_word(language: str) -> str:

@@ -576,6 +576,27 @@ LABEL_OVERRIDES: dict[str, dict[str, tuple[str, ...]]] = {
     "de-CH": {"tax": ("MWST {rate} %", "MwSt. {rate} %"), "vat_id": ("MWST-Nr.", "UID")},
 }
 
+# The buyer's own VAT ID, printed for reverse charge: never the seller's.
+BUYER_VAT_WORDS = {
+    "en": "Your VAT No.",
+    "de": "Ihre USt-IdNr.",
+    "fr": "Votre n° TVA",
+    "es": "Su NIF",
+    "it": "Vostra partita IVA",
+    "nl": "Uw btw-nummer",
+    "pt": "Seu NIF",
+}
+# An early-payment discount before the due date: its date is no due date.
+DISCOUNT_SENTENCES = {
+    "en": "{pct} % early payment discount if paid by {date}.",
+    "de": "Bei Zahlung bis {date} gewähren wir {pct} % Skonto.",
+    "fr": "Escompte de {pct} % pour paiement avant le {date}.",
+    "es": "Descuento por pronto pago del {pct} % hasta el {date}.",
+    "it": "Sconto del {pct} % per pagamento entro il {date}.",
+    "nl": "{pct} % betalingskorting bij betaling vóór {date}.",
+    "pt": "Desconto de {pct} % para pagamento até {date}.",
+}
+
 PHONE_WORDS = {
     "en": "Tel.",
     "de": "Tel.",

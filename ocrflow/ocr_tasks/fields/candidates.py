@@ -129,7 +129,8 @@ def _text_candidates(
     for candidate in found:
         value = tidy_text(str(candidate.value), letters)
         key = _norm(value)
-        if key and key not in seen and not _title(candidate, value, lines):
+        initials = sum(char.isalpha() for char in value) < MIN_NAME_LETTERS
+        if key and key not in seen and not initials and not _title(candidate, value, lines):
             seen.add(key)
             unique.append(replace(candidate, value=value))
     return unique
@@ -141,6 +142,7 @@ def _title(candidate: Candidate, value: str, lines: Sequence[Line]) -> bool:
     return len(candidate.lines) == 1 and starts_title(lines, candidate.lines[0])
 
 
+MIN_NAME_LETTERS = 3  # fewer: a logo's initials (``JP``), not a name
 TEXT_BLOCKS = ("top", "after")  # text fields found as blocks of lines, not pattern matches
 
 
@@ -172,6 +174,22 @@ def _top_blocks(spec: FieldSpec, lines: Sequence[Line]) -> list[Candidate]:
             text = re.sub(spec.rule.remove, "", text, flags=re.IGNORECASE).strip()
         if text:
             found.append(Candidate(text, text, tuple(block)))
+    return found + _sender_names(spec, first_page, pattern)
+
+
+_SENDER_SEPARATORS = re.compile(r"\s*[·•|]\s*|\s+[–-]\s+")
+
+
+def _sender_names(
+    spec: FieldSpec, page: Sequence[Line], pattern: re.Pattern[str] | None
+) -> list[Candidate]:
+    """The name that opens a one-line sender address (``Muster GmbH · Hauptstr. 5 · 10115
+    Berlin`` above a letter's address window), when it carries the name's legal form."""
+    found = []
+    for line in page:
+        parts = _SENDER_SEPARATORS.split(line.text.strip())
+        if len(parts) >= 3 and pattern is not None and pattern.search(parts[0]):
+            found.append(Candidate(parts[0], parts[0], (line,)))
     return found
 
 
@@ -379,9 +397,11 @@ def _shape_features(
     value, raw = candidate.value, candidate.raw
     numbers = sorted({v for c in found if isinstance(v := c.value, (Decimal, int))}, reverse=True)
     is_number = isinstance(value, (Decimal, int))
-    rank = 0.0
-    if isinstance(value, (Decimal, int)):
-        rank = numbers.index(value) / max(len(numbers) - 1, 1)
+    # Amounts rank by size, dates by time (a due date is the latest, an issue date earlier).
+    ranked: list[FieldValue] = list(numbers)
+    if isinstance(value, datetime.date):
+        ranked = sorted({v for c in found if isinstance(v := c.value, datetime.date)}, reverse=True)
+    rank = ranked.index(value) / max(len(ranked) - 1, 1) if value in ranked else 0.0
     line_text = candidate.lines[0].text if candidate.lines else raw
     letters = sum(c.isalpha() for c in raw)
     digits = sum(c.isdigit() for c in raw)
@@ -391,7 +411,7 @@ def _shape_features(
         float(re.search(r"[.,]\d\d$", raw) is not None),
         float(_CURRENCY.search(line_text) is not None),
         math.log10(abs(float(value)) + 1) if is_number else 0.0,  # type: ignore[arg-type]
-        float(is_number and bool(numbers) and value == numbers[0]),
+        float(bool(ranked) and value == ranked[0]),
         rank,
         float(isinstance(value, int) or (is_number and "." not in raw and "," not in raw)),
         float(_TIME.search(line_text) is not None),

@@ -587,8 +587,16 @@ def _language_words() -> dict[str, tuple[str, ...]]:
 def is_document_title(text: str) -> bool:
     """Whether ``text`` is nothing but a document's title (``TAX INVOICE``, ``Rechnung``,
     ``Facture / Receipt``) in a supported language: a line that is never a name."""
+    text = _TITLE_NUMBER.sub("", text)
     parts = [_words_only(part) for part in re.split(r"[/|]", text)]
     return any(parts) and all(not part or part in _document_titles() for part in parts)
+
+
+# A title's own number after it: "RECHNUNG NR. 2024/8843", "Invoice #10452", "Facture FA-12".
+_TITLE_NUMBER = re.compile(
+    r"(?:\s+(?:nr|no|n°|nº|number|nummer|numéro|numero|núm)\.?)?\s*[:#]?\s*[\w/-]*\d[\w/-]*\s*$",
+    re.IGNORECASE,
+)
 
 
 @cache

@@ -45,6 +45,8 @@ def localised(spec: FieldSpec) -> FieldSpec:
     pieces = _pieces(locale)
     labels = rule.labels
     exclude = rule.exclude
+    for other in rule.exclude_concepts:
+        exclude = tuple(dict.fromkeys([*exclude, *label_words(other, _languages(locale))]))
     if concept:
         words = label_words(concept, _languages(locale))
         labels = tuple(dict.fromkeys([*labels, *words]))

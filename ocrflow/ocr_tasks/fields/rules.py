@@ -229,8 +229,10 @@ def name_block(lines: Sequence[Line], start: int, pattern: re.Pattern[str] | Non
     open (a trailing ``&``, an unclosed bracket) or the next starts with the suffix."""
     first = last = start
     match = pattern.search(lines[start].text) if pattern else None
-    if match and match.start() <= 1 and start > 0 and _name_like(lines[start - 1].text):
-        first = start - 1
+    if match and start > 0 and _name_like(lines[start - 1].text):
+        opens = match.start() <= 1  # ``ENTERPRISE (SETIA``: the name began on the line above
+        if opens or _wrapped(lines[start - 1], lines[start], pattern):
+            first = start - 1
     while last + 1 < len(lines) and last - first < 2:
         text, following = lines[last].text.rstrip(), lines[last + 1].text
         joined = " ".join(line.text for line in lines[first : last + 1])
@@ -241,6 +243,17 @@ def name_block(lines: Sequence[Line], start: int, pattern: re.Pattern[str] | Non
         else:
             break
     return list(lines[first : last + 1])
+
+
+def _wrapped(above: Line, line: Line, pattern: re.Pattern[str] | None) -> bool:
+    """Whether ``above`` is the first half of a name wrapped in a narrow column
+    (``Elektrotechnik`` over ``Schwarz GmbH``): no legal form of its own, flush left with the
+    line, as tall, and no more than half a line above it."""
+    aligned = abs(above.x0 - line.x0) <= 0.5 * line.height
+    close = 0 <= line.y0 - above.y1 <= 0.5 * line.height
+    same_size = 0.8 <= above.height / line.height <= 1.25
+    own_form = pattern is not None and pattern.search(above.text) is not None
+    return above.page == line.page and aligned and close and same_size and not own_form
 
 
 def _name_like(text: str) -> bool:

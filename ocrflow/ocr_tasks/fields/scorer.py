@@ -30,6 +30,13 @@ from ocrflow.ocr_tasks.fields.candidates import FEATURES
 # Scores enter as log-odds (a boosted scorer's probabilities crowd near 0 and 1); the margin
 # is over the best candidate with another value.
 DECISION_FEATURES = ("score", "margin", "ocr", "char_min", "checks_failed")
+# The least spread the calibration standardises each decision feature by (log-odds, log-odds,
+# confidences, a count). Decisions that were nearly all sure in fitting (generated invoices:
+# every score at the clip) would otherwise read a small drop in score as a certain error.
+DECISION_MIN_SCALE = (1.0, 1.0, 0.05, 0.05, 0.5)
+# Scores are read as log-odds within ±6 (400 to 1): beyond that a scorer's certainty says
+# more about its fitting documents than about a new one.
+LOGIT_CLIP = 2.5e-3
 TARGET_ERROR = 0.03
 SMOOTHING = 0  # wrong decisions added to those seen when choosing a threshold
 NEVER = 1.01  # a threshold no confidence reaches: the field always goes to review
@@ -171,13 +178,17 @@ class Example:
 
 
 def fit_linear(
-    x: NDArray[np.float64], y: NDArray[np.bool_], names: Sequence[str], balanced: bool = True
-) -> Linear:
+    x: NDArray[np.float64], y: NDArray[np.bool_], names: Sequence[str], balanced: bool = True,
+    min_scale: Sequence[float] | None = None,
+) -> Linear:  # fmt: skip
     """A logistic regression; constant data (one class) gives a constant model.
-    ``balanced=False`` keeps the classes' shares (a calibration's probabilities must)."""
+    ``balanced=False`` keeps the classes' shares (a calibration's probabilities must);
+    ``min_scale``: the least spread each feature is standardised by."""
     mean = x.mean(axis=0) if len(x) else np.zeros(len(names))
     scale = x.std(axis=0) if len(x) else np.ones(len(names))
     scale = np.where(scale > 1e-9, scale, 1.0)
+    if min_scale is not None:
+        scale = np.maximum(scale, np.array(min_scale))
     if len(set(y.tolist())) < 2:
         rate = float(y.mean()) if len(y) else 0.0
         intercept = float(np.log((rate + 1e-3) / (1 - rate + 1e-3)))
@@ -245,7 +256,7 @@ def decision_row(scores: NDArray[np.float64], example: Example) -> tuple[int, li
     return best, row
 
 
-def _logit(p: float, eps: float = 1e-4) -> float:
+def _logit(p: float, eps: float = LOGIT_CLIP) -> float:
     p = min(max(p, eps), 1 - eps)
     return float(np.log(p / (1 - p)))
 
@@ -295,7 +306,7 @@ def fit_field(
             right.append(best >= 0 and bool(example.right[best]))
     x = np.array(rows, dtype=np.float64).reshape(len(rows), len(DECISION_FEATURES))
     y = np.array(right, dtype=bool)
-    calibration = fit_linear(x, y, DECISION_FEATURES)
+    calibration = fit_linear(x, y, DECISION_FEATURES, min_scale=DECISION_MIN_SCALE)
     confidence = calibration.predict(x)
     threshold = choose_threshold(confidence, y, target)
     model = FieldModel(
