@@ -105,23 +105,31 @@ def test_a_title_printed_over_two_lines_is_not_the_company(scorer: str) -> None:
         ("CARRY OUT NOW", False),
         ("TK DIVISION KITCHEN SDN BHD", False),
         ("Total 12.50", False),
+        ("PREPAY CHIT NUMBER 29721", False),
+        ("TEL: 03-4161 8936", False),
+        ("Seksyen U3 Shah Alam, 40150", True),
     ],
 )
 def test_address_lines(line: str, postal: bool) -> None:
     assert is_address_line(line) is postal
 
 
-def test_an_address_blocks_candidates_say_which_ends_are_postal() -> None:
-    lines = _lines(
-        "FASTFOOD SDN BHD", "Licensee of Fastfood", "Level 6, Bangunan TH,", "47400 Petaling Jaya"
-    )
-    specs = {spec.name: spec for spec in localised_specs(Receipt)}
+def _address_rows(*texts: str) -> dict[object, np.ndarray]:  # type: ignore[type-arg]
+    """Each address candidate's feature row on a page of these lines."""
     from ocrflow.ocr_tasks.fields.rules import extract_declared
 
+    lines = _lines(*texts)
+    specs = {spec.name: spec for spec in localised_specs(Receipt)}
     rules = {r.name: r for r in extract_declared(list(specs.values()), lines)}
     found = field_candidates(specs["address"], lines, rules)
+    return {c.value: found.features[i] for i, c in enumerate(found.candidates)}
+
+
+def test_an_address_blocks_candidates_say_which_ends_are_postal() -> None:
+    rows = _address_rows(
+        "FASTFOOD SDN BHD", "Licensee of Fastfood", "Level 6, Bangunan TH,", "47400 Petaling Jaya"
+    )
     first = FEATURES.index("address_first")
-    rows = {c.value: found.features[i] for i, c in enumerate(found.candidates)}
     assert rows["Level 6, Bangunan TH, 47400 Petaling Jaya"][first] == 1.0
     assert rows["Licensee of Fastfood Level 6, Bangunan TH, 47400 Petaling Jaya"][first] == 0.0
 
@@ -142,3 +150,22 @@ def test_the_fitted_scorer_is_the_committee_the_calibration_was_fitted_on() -> N
     probabilities = fitted.model.scorer.predict(examples[0].features)
     members = [m.predict(examples[0].features) for m in fitted.model.scorer.members]
     assert np.allclose(probabilities, np.mean(members, axis=0))
+
+
+def test_an_address_block_holding_a_price_says_so() -> None:
+    rows = _address_rows(
+        "USJ SUMMIT SDN BHD", "USJ Summit, Subang (SS)", "22241 WS CUT SCISSORS 18.00"
+    )
+    priced = FEATURES.index("priced")
+    assert rows["USJ Summit, Subang (SS)"][priced] == 0.0
+    assert rows["USJ Summit, Subang (SS) 22241 WS CUT SCISSORS 18.00"][priced] == 1.0
+
+
+def test_a_legal_form_misread_with_a_digit_still_marks_a_company() -> None:
+    import re
+
+    from ocrflow.ocr_tasks.fields.locales import company_pattern
+
+    pattern = re.compile(company_pattern(region="my"))
+    assert pattern.search("99 SPEED MART 5/B (519537-X)")
+    assert not pattern.search("5 kg")

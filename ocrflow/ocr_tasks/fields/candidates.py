@@ -46,11 +46,12 @@ FEATURES: tuple[str, ...] = (
     "implausible", "letters", "digits", "pattern", "length", "recurs", "order", "is_first",
     "is_last", "rule_pick", "line_index", "block_lines", "block_start", "stop_inside",
     "skip_inside", "stop_after", "first_after_anchor", "address_first", "address_last",
-    "address_share", "difference_of_two", "sum_of_two",
+    "address_share", "priced", "difference_of_two", "sum_of_two",
     "upper", "words", "every_page",
 )  # fmt: skip
 _CURRENCY = re.compile(r"RM|MYR|USD|EUR|GBP|SGD|\$|€|£|¥", re.IGNORECASE)
 _TIME = re.compile(r"\d{1,2}:\d\d")
+_PRICE = re.compile(r"(?<![\d.,])\d{1,6}[.,]\d\d(?![\d.,])")
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ def _block_features(
     """For multi-line text: how many lines, where it starts against the anchor, whether a
     ``stop`` line is inside or right after it, a ``skip`` line inside it; its address lines."""
     if spec.kind != "str" or not candidate.lines:
-        return [0.0] * 9
+        return [0.0] * 10
     positions = [index.get(id(line), 0) for line in candidate.lines]
     first, last = min(positions), max(positions)
     inside = lines[first : last + 1]
@@ -255,11 +256,12 @@ def _block_features(
 
 
 def _address_features(block: Sequence[Line]) -> list[float]:
-    """Whether the block's first and last lines read as a postal address's, and how many
-    of its lines do (an address block starts and ends on its street and town, not on the
-    shop's name or a slogan under it)."""
+    """Whether the block's first and last lines read as a postal address's, how many of its
+    lines do and whether one holds a price (an address block starts and ends on its street
+    and town, not on the shop's name or a slogan under it, and lists no item)."""
     postal = [is_address_line(line.text) for line in block]
-    return [float(postal[0]), float(postal[-1]), sum(postal) / len(postal)]
+    priced = any(_PRICE.search(line.text) for line in block)  # an item line, not an address
+    return [float(postal[0]), float(postal[-1]), sum(postal) / len(postal), float(priced)]
 
 
 def _norm(text: str) -> str:

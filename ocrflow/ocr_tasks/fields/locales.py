@@ -627,9 +627,11 @@ def is_address_line(text: str) -> bool:
     return any(suffix in folded for suffix in _ADDRESS_SUFFIXES)
 
 
-# A postcode (five digits, four, or the UK's), or a house number starting the line.
+# A postcode (four or five digits before the town, or last after a comma; the UK's), or a
+# house number starting the line. A number after a label (``NUMBER 29721``) is neither.
 _ADDRESS_NUMBER = re.compile(
-    r"(?<![\d.,:/-])\d{4,5}(?![\d.,:/-])|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b"
+    r"(?<![\d.,:/-])\d{4,5}(?=\s*[^\W\d_]{2,})|,\s*\d{4,5}\W*$"
+    r"|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b"
     r"|^\W*\d{1,5}[A-Z]?(?:-\d{1,4}[A-Z]?)?,?\s+[^\W\d]{2,}"
 )
 # Street words written on the end of a name (Hauptstraße, Lindenweg, Keizersgracht).
@@ -683,9 +685,17 @@ class RegionPack:
 
 
 def _loose(word: str) -> str:
-    """``SDN. BHD.`` → ``SDN\\.?\\s*BHD\\.?``, longest suffixes first left to the caller."""
-    parts = [re.escape(p.rstrip(".")) + (r"\.?" if p.endswith(".") else "") for p in word.split()]
+    """``SDN. BHD.`` → ``SDN\\.?\\s*BHD\\.?``, longest suffixes first left to the caller;
+    a letter the recogniser reads as a digit matches both (``5/B`` for ``S/B``)."""
+    parts = [_misread(p.rstrip(".")) + (r"\.?" if p.endswith(".") else "") for p in word.split()]
     return r"\s*".join(parts)
+
+
+_MISREAD = {"S": "[S5]", "O": "[O0]", "s": "[s5]", "o": "[o0]"}
+
+
+def _misread(word: str) -> str:
+    return "".join(_MISREAD.get(char, re.escape(char)) for char in word)
 
 
 def company_pattern(languages: Iterable[str] | None = None, region: str | None = None) -> str:
