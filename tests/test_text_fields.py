@@ -27,6 +27,8 @@ NO_MARKS = frozenset[str]()
         ("Gerbang Alaf Restäurants Sdn Bhd", "Gerbang Alaf Restaurants Sdn Bhd"),
         ("TSH POWER HARDWÀRE TRADING,", "TSH POWER HARDWARE TRADING"),
         ("52100 KUALA LUMPUR.", "52100 KUALA LUMPUR."),
+        ("NO 29O, JALAN AIR PANAS, 456OO", "NO 290, JALAN AIR PANAS, 45600"),
+        ("SO GOOD, NO 2O", "SO GOOD, NO 2O"),
         # Codes keep their digits: postcodes, unit numbers, road codes.
         ("London SW1A 1AA", "London SW1A 1AA"),
         ("A-16-1, Tower A, No1, Medan", "A-16-1, Tower A, No1, Medan"),

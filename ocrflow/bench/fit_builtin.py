@@ -5,6 +5,8 @@ cached as JSON under ``--cache``), fits the model on the first 140 receipts only
 to ``ocrflow/ocr_tasks/fields/models/receipt.json`` and prints, on the 60 held-out receipts,
 per field: accuracy, the share marked ``ok`` and the share of ``ok`` that is wrong, for the
 hand rules (before) and the fitted model (after). ``--no-write`` measures without writing.
+``--dev A-B`` measures on receipts A–B of 000–139 and fits on the others of 000–139, writing
+nothing, so that misses can be studied without looking at the held-out receipts.
 Text fields count as right when equal ignoring case, spacing and punctuation.
 """
 
@@ -29,7 +31,9 @@ HELD_OUT = range(140, 200)
 MIN_CONFIDENCE = 0.5  # the records.min_confidence default
 
 
-def sroie_documents(data: Path, numbers: range, cache: Path, model_set: str) -> list[Labelled]:
+def sroie_documents(
+    data: Path, numbers: Sequence[int], cache: Path, model_set: str
+) -> list[Labelled]:
     folder = data / "sroie"
     images = [folder / "img" / f"{n:03d}.jpg" for n in numbers]
     documents = []
@@ -47,13 +51,17 @@ TITLES = {
 
 
 def evaluate(
-    documents: Sequence[Labelled], mode: str, model: TypeModel | None, misses: bool
+    documents: Sequence[Labelled],
+    mode: str,
+    model: TypeModel | None,
+    misses: bool,
+    measured: range = HELD_OUT,
 ) -> str:
     """Per-field figures on ``documents``: ``today`` drops lines under the threshold first
     (what extraction did before), ``rules`` and ``model`` read every line."""
     results = [_extract(d.pages, mode, model) for d in documents]
     tallies = measure(Receipt, documents, results)
-    title = f"{TITLES[mode]}, SROIE {HELD_OUT.start:03d}-{HELD_OUT.stop - 1:03d}:"
+    title = f"{TITLES[mode]}, SROIE {_span(measured)}:"
     text = format_table(title, {name: t.row() for name, t in tallies.items()})
     if misses:
         text += "\n" + "\n".join(f"    {m}" for t in tallies.values() for m in t.misses)
@@ -79,19 +87,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--model-set", default="ppocrv6-small")
     parser.add_argument("--no-write", action="store_true", help="measure, do not write")
-    parser.add_argument("--misses", action="store_true", help="list every held-out miss")
-    args = parser.parse_args(argv)
-    train = sroie_documents(args.data, TRAIN, args.cache, args.model_set)
-    held_out = sroie_documents(args.data, HELD_OUT, args.cache, args.model_set)
-    model = fit_type(
-        Receipt, train, fitted_on="SROIE 000-139 (python -m ocrflow.bench.fit_builtin)"
+    parser.add_argument("--misses", action="store_true", help="list every measured miss")
+    parser.add_argument(
+        "--dev", metavar="A-B", help="measure on A-B of 000-139, fit on the rest, write nothing"
     )
-    print(format_table("cross-validated on SROIE 000-139:", model.figures))
+    args = parser.parse_args(argv)
+    measured = _dev_range(args.dev) if args.dev else HELD_OUT
+    fitted = [n for n in TRAIN if n not in measured]
+    train = sroie_documents(args.data, fitted, args.cache, args.model_set)
+    held_out = sroie_documents(args.data, measured, args.cache, args.model_set)
+    fitted_on = "SROIE 000-139" if not args.dev else f"SROIE 000-139 but {_span(measured)}"
+    model = fit_type(Receipt, train, fitted_on=f"{fitted_on} (python -m ocrflow.bench.fit_builtin)")
+    print(format_table(f"cross-validated on {fitted_on}:", model.figures))
     for mode in TITLES:
-        print(evaluate(held_out, mode, model, args.misses))
-    if not args.no_write:
+        print(evaluate(held_out, mode, model, args.misses, measured))
+    if not (args.no_write or args.dev):
         model.save(model_path(Receipt))
         print(f"wrote {model_path(Receipt)}")
+
+
+def _span(numbers: range) -> str:
+    return f"{numbers.start:03d}-{numbers.stop - 1:03d}"
+
+
+def _dev_range(text: str) -> range:
+    first, last = (int(part) for part in text.split("-"))
+    if not (TRAIN.start <= first <= last < TRAIN.stop):
+        raise SystemExit(f"--dev {text}: not within {_span(TRAIN)}")
+    return range(first, last + 1)
 
 
 if __name__ == "__main__":

@@ -257,6 +257,7 @@ class Receipt(DocumentType):
             exclude=_TOTAL_EXCLUDE,
             position="right",
             pick="largest",
+            minimum=Decimal("0.01"),  # a receipt for nothing is a misread (``00`` of ``190 00``)
         ),
     ] = None
 

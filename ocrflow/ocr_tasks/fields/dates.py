@@ -12,11 +12,9 @@ from collections.abc import Sequence
 
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.locales import (
-    Locale,
     ParsedDate,
-    document_language,
-    document_region,
     get_locale,
+    implied_locale,
     parse_dates,
     resolve_dates,
 )
@@ -46,26 +44,15 @@ def _settled(result: FieldResult, spec: FieldSpec, lines: Sequence[Line]) -> Fie
     others = [d for line in lines for d in parse_dates(line.text, locale)]
     decided = resolve_dates([own[0], *others], locale)[0]
     if decided.ambiguous and locale.permissive:
-        decided = resolve_dates([decided], _implied_locale(lines))[0]
+        implied = implied_locale(tuple(line.text for line in lines))
+        if implied is not None:
+            decided = resolve_dates([decided], implied)[0]
     if not decided.ambiguous:
         return result.model_copy(update={"value": decided.value})
     reason = _ambiguous_reason(decided)
     if result.status == "needs_review" and result.reason:
         reason = f"{result.reason}; {reason}"
     return result.model_copy(update={"status": "needs_review", "reason": reason})
-
-
-def _implied_locale(lines: Sequence[Line]) -> Locale:
-    """The locale the document itself points to: its label words are German, French,
-    Spanish, Italian, Dutch or Portuguese (all write the day first), or it carries a region
-    pack's marks (``SDN BHD`` and ``GST REG NO``: Malaysia, day first). English alone decides
-    nothing (the US writes the month first, Britain the day)."""
-    texts = [line.text for line in lines]
-    language = document_language(texts)
-    if language is not None and language != "en":
-        return get_locale(language)
-    region = document_region(texts)
-    return get_locale(region) if region is not None else get_locale("auto")
 
 
 def _ambiguous_reason(date: ParsedDate) -> str:

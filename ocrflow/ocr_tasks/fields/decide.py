@@ -26,7 +26,14 @@ from ocrflow.ocr_tasks.fields.candidates import (
 from ocrflow.ocr_tasks.fields.checks import cross_field_checks
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.rules import extract_declared
-from ocrflow.ocr_tasks.fields.scorer import Example, FieldModel, TypeModel, decision_row, load_model
+from ocrflow.ocr_tasks.fields.scorer import (
+    DECISION_FEATURES,
+    Example,
+    FieldModel,
+    TypeModel,
+    decision_row,
+    load_model,
+)
 from ocrflow.ocr_tasks.fields.values import check_value
 from ocrflow.schemas.doctypes import BUILT_IN, DocumentType, FieldSpec
 from ocrflow.schemas.records import FieldResult, FieldValue, LineRef
@@ -121,7 +128,8 @@ def decide(found: CandidateSet, model: FieldModel) -> Decision:
     best, row = decision_row(scores, example)
     if best < 0:
         return Decision(found.spec, None, 0.0, model.threshold, None)
-    confidence = float(model.calibration.predict(np.array([row]))[0])
+    # By name: a model fitted with fewer decision features reads just those.
+    confidence = float(model.calibration.predict(np.array([row]), DECISION_FEATURES)[0])
     order = np.argsort(-scores, kind="stable")
     runner_up = None
     for index in order[1:]:

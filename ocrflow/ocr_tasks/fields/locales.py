@@ -566,6 +566,19 @@ def document_language(texts: Iterable[str], margin: int = 2) -> str | None:
     return best if most >= second + margin else None
 
 
+@cache
+def implied_locale(texts: tuple[str, ...]) -> Locale | None:
+    """The locale a document's own words point to: its label words' language when that is
+    German, French, Spanish, Italian, Dutch or Portuguese (all write the day first), else the
+    region pack whose marks it carries (``SDN BHD`` and ``GST REG NO``: ``en-MY``), else None:
+    English alone fixes no date order (the US writes the month first, Britain the day)."""
+    language = document_language(texts)
+    if language is not None and language != "en":
+        return get_locale(language)
+    region = document_region(texts)
+    return get_locale(region) if region is not None else None
+
+
 # Words shared across languages' documents (legal forms, street words: "avenue", "route").
 _NOT_LANGUAGE_EVIDENCE = ("company_suffix", "business_word", "address_word")
 

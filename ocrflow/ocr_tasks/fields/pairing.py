@@ -32,10 +32,12 @@ from pydantic import BaseModel, Field
 from ocrflow.ocr_tasks.fields.decide import model_path
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.pairs import pair_result, rule_pairs, split_label
-from ocrflow.ocr_tasks.fields.scorer import TARGET_ERROR, Boosted, Linear
+from ocrflow.ocr_tasks.fields.scorer import TARGET_ERROR, Boosted, Linear, logit
 from ocrflow.ocr_tasks.fields.values import find_amount, find_date, find_phone
 from ocrflow.schemas.doctypes import DocumentType
 from ocrflow.schemas.records import FieldResult
+
+PAIR_LOGIT_CLIP = 1e-4
 
 PAIR_FEATURES: tuple[str, ...] = (
     # the key
@@ -477,7 +479,7 @@ def _decision(
     over the strongest other key claiming one of its lines, and the weakest OCR line."""
     c = candidates[index]
     key = id(c.key.line)
-    top = _logit(float(scores[index]))
+    top = _pair_logit(float(scores[index]))
     others = [i for i in same_key if i != index]
     second = float(scores[others[0]]) if others else 0.0
     rival = max(
@@ -486,8 +488,13 @@ def _decision(
     )
     ocr = min(line.line.confidence for line in (c.key.line, *c.lines))
     colon = float(c.key.text.endswith(":"))
-    row = (top, top - _logit(second), top - _logit(rival), ocr, _char_min(c), colon)
+    row = (top, top - _pair_logit(second), top - _pair_logit(rival), ocr, _char_min(c), colon)
     return PairDecision(c, row, candidates[others[0]] if others else None)
+
+
+def _pair_logit(p: float) -> float:
+    # The pair model was fitted on log-odds read within 1e-4 of 0 and 1.
+    return logit(p, PAIR_LOGIT_CLIP)
 
 
 def _char_min(c: PairCandidate) -> float:
@@ -502,11 +509,6 @@ def _char_min(c: PairCandidate) -> float:
         sure = [chars[i] for i in range(span.start, span.end) if span.line.text[i].isalnum()]
         weakest = min([weakest, *sure])
     return weakest
-
-
-def _logit(p: float, eps: float = 1e-4) -> float:
-    p = min(max(p, eps), 1 - eps)
-    return float(np.log(p / (1 - p)))
 
 
 def decide_pairs(lines: Sequence[Line], model: PairModel) -> list[PairDecision]:

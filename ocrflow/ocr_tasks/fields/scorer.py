@@ -28,17 +28,31 @@ from pydantic import BaseModel, Field
 from ocrflow.ocr_tasks.fields.candidates import FEATURES
 
 # Scores enter as log-odds (a boosted scorer's probabilities crowd near 0 and 1); the margin
-# is over the best candidate with another value.
-DECISION_FEATURES = ("score", "margin", "ocr", "char_min", "checks_failed")
+# is over the best candidate with another value; the hand rules' agreement and a value printed
+# more than once tell sure decisions apart where the scores of most sit at the clip.
+DECISION_FEATURES = (
+    "score", "margin", "ocr", "char_min", "checks_failed", "rule_agrees", "recurs",
+)  # fmt: skip
 # The least spread the calibration standardises each decision feature by (log-odds, log-odds,
-# confidences, a count). Decisions that were nearly all sure in fitting (generated invoices:
-# every score at the clip) would otherwise read a small drop in score as a certain error.
-DECISION_MIN_SCALE = (1.0, 1.0, 0.05, 0.05, 0.5)
+# confidences, a count, flags). Decisions that were nearly all sure in fitting (generated
+# invoices: every score at the clip) would otherwise read a small drop in score as a certain
+# error.
+DECISION_MIN_SCALE = (1.0, 1.0, 0.05, 0.05, 0.5, 0.5, 0.5)
+# Which way each decision feature may move the confidence: a higher score, margin, OCR
+# confidence, agreement or recurrence never makes a decision less sure, a failed check never
+# surer. With a few wrong decisions among a hundred, a free fit reads noise as a rule
+# (a better OCR line meaning a worse total).
+DECISION_SIGNS = (1, 1, 1, 1, -1, 1, 1)
+_RULE_PICK = FEATURES.index("rule_pick")
+_RECURS = FEATURES.index("recurs")
 # Scores are read as log-odds within ±6 (400 to 1): beyond that a scorer's certainty says
 # more about its fitting documents than about a new one.
 LOGIT_CLIP = 2.5e-3
 TARGET_ERROR = 0.03
-SMOOTHING = 0  # wrong decisions added to those seen when choosing a threshold
+# Wrong decisions added to those seen when choosing a threshold. One more (measured over four
+# folds of SROIE 000-139) sent nearly every total and company to review: with a few wrong
+# decisions among a hundred, the threshold then rests on one or two of them.
+SMOOTHING = 0
 NEVER = 1.01  # a threshold no confidence reaches: the field always goes to review
 
 
@@ -249,14 +263,16 @@ def decision_row(scores: NDArray[np.float64], example: Example) -> tuple[int, li
     order = np.argsort(-scores, kind="stable")
     best = int(order[0])
     others = [i for i in order[1:] if example.value_ids[i] != example.value_ids[best]]
-    top = _logit(float(scores[best]))
-    second = _logit(float(scores[others[0]])) if others else _logit(0.0)
+    top = logit(float(scores[best]))
+    second = logit(float(scores[others[0]])) if others else logit(0.0)
     row = [top, top - second, float(example.ocr[best]), float(example.char_min[best]),
-           float(example.checks_failed[best])]  # fmt: skip
+           float(example.checks_failed[best]), float(example.features[best, _RULE_PICK]),
+           float(example.features[best, _RECURS])]  # fmt: skip
     return best, row
 
 
-def _logit(p: float, eps: float = LOGIT_CLIP) -> float:
+def logit(p: float, eps: float = LOGIT_CLIP) -> float:
+    """Log-odds of ``p``, read within ``eps`` of 0 and 1."""
     p = min(max(p, eps), 1 - eps)
     return float(np.log(p / (1 - p)))
 
@@ -265,10 +281,9 @@ def choose_threshold(
     confidence: NDArray[np.float64], right: NDArray[np.bool_], target: float
 ) -> float:
     """The lowest confidence at which the decisions at or above it are wrong at most
-    ``target`` of the time, counting one more wrong decision than were seen (never, when no
-    such confidence exists). The extra error keeps a threshold off a lucky run of right
-    decisions in few examples: with a 3% target, at least 33 must be ok and all right.
-    Equal confidences go together: a threshold cannot split them."""
+    ``target`` of the time, counting :data:`SMOOTHING` more wrong decisions than were seen
+    (never, when no such confidence exists). Equal confidences go together: a threshold
+    cannot split them."""
     best = NEVER
     for value in np.unique(confidence)[::-1]:
         ok = confidence >= value
@@ -306,13 +321,38 @@ def fit_field(
             right.append(best >= 0 and bool(example.right[best]))
     x = np.array(rows, dtype=np.float64).reshape(len(rows), len(DECISION_FEATURES))
     y = np.array(right, dtype=bool)
-    calibration = fit_linear(x, y, DECISION_FEATURES, min_scale=DECISION_MIN_SCALE)
+    calibration = fit_calibration(x, y)
     confidence = calibration.predict(x)
     threshold = choose_threshold(confidence, y, target)
     model = FieldModel(
         scorer=Committee(members=members), calibration=calibration, threshold=threshold
     )
     return FieldFit(model, y, confidence)
+
+
+def fit_calibration(x: NDArray[np.float64], y: NDArray[np.bool_]) -> Linear:
+    """The probability that a decision is right, from its :data:`DECISION_FEATURES`: a
+    logistic regression that keeps the classes' shares, refitted without each feature whose
+    weight comes out against its :data:`DECISION_SIGNS`."""
+    kept = list(range(len(DECISION_FEATURES)))
+    while True:
+        names = [DECISION_FEATURES[i] for i in kept]
+        scales = [DECISION_MIN_SCALE[i] for i in kept]
+        fitted = fit_linear(x[:, kept], y, names, balanced=False, min_scale=scales)
+        wrong = [i for i, c in zip(kept, fitted.coef, strict=True) if c * DECISION_SIGNS[i] < 0]
+        if not wrong:
+            break
+        kept = [i for i in kept if i not in wrong]
+    coef = dict(zip(names, fitted.coef, strict=True))
+    mean = dict(zip(names, fitted.mean, strict=True))
+    scale = dict(zip(names, fitted.scale, strict=True))
+    return Linear(
+        features=list(DECISION_FEATURES),
+        mean=[mean.get(name, 0.0) for name in DECISION_FEATURES],
+        scale=[scale.get(name, 1.0) for name in DECISION_FEATURES],
+        coef=[coef.get(name, 0.0) for name in DECISION_FEATURES],
+        intercept=fitted.intercept,
+    )
 
 
 def _folds(examples: Sequence[Example], folds: int) -> list[int]:

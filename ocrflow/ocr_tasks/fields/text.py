@@ -2,8 +2,9 @@
 
 A text field's value is the text of its lines; before it is stored, :func:`tidy_text` takes
 off stray punctuation at its ends, reads a digit inside a word as the letter it stands for
-(``FO0DICIOUS``, ``1DEA``, ``J1n``) and drops the marks of letters the document's languages do
-not write (``Restäurants`` on an English receipt). The field's raw text keeps what was read.
+(``FO0DICIOUS``, ``1DEA``, ``J1n``) and a letter O inside a number as a zero (``29O``), and
+drops the marks of letters the document's languages do not write (``Restäurants`` on an
+English receipt). The field's raw text keeps what was read.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from functools import cache
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.locales import (
     document_language,
-    document_region,
     get_locale,
+    implied_locale,
     language_letters,
 )
 
@@ -36,10 +37,16 @@ def tidy_text(text: str, letters: frozenset[str]) -> str:
     return "".join(_unmarked(char, letters) for char in text)
 
 
+_NUMBER_WITH_OS = re.compile(r"(?=(?:[Oo]*\d){2})[\dOo]*[Oo][\dOo]*")
+
+
 def _repaired(word: str) -> str:
     """A word of letters with one ``0``, ``1`` or ``5`` in it (between two letters, or first
     before three or more) as the letter it stands for; a code like ``SW1A`` keeps its digit
-    (short, all capitals)."""
+    (short, all capitals). A number of two digits or more with an ``O`` in it (``29O``,
+    ``456OO``) reads the ``O`` as a zero."""
+    if _NUMBER_WITH_OS.fullmatch(word):
+        return word.replace("O", "0").replace("o", "0")
     digits = [i for i, char in enumerate(word) if char.isdigit()]
     letters = sum(char.isalpha() for char in word)
     if len(digits) != 1 or word[digits[0]] not in _LETTER_OF:
@@ -65,24 +72,20 @@ def _unmarked(char: str, letters: frozenset[str]) -> str:
 
 def document_letters(lines: Sequence[Line], locale: str) -> frozenset[str]:
     """The marked letters the document's languages write: its locale's, or for the ``auto``
-    locale those of the language or region its words point to (every language's when they
-    point nowhere)."""
+    locale those of the locale its words point to (English's when they are English, every
+    language's when they point nowhere)."""
     chosen = get_locale(locale)
     languages: Iterable[str] = chosen.languages
     if chosen.permissive:
-        languages = _implied_languages(tuple(line.text for line in lines)) or chosen.languages
+        texts = tuple(line.text for line in lines)
+        implied = implied_locale(texts)
+        if implied is not None:
+            languages = implied.languages
+        elif document_language(texts) == "en":
+            languages = ("en",)
     return _letters(tuple(languages))
 
 
 @cache
 def _letters(languages: tuple[str, ...]) -> frozenset[str]:
     return frozenset("".join(language_letters(language) for language in languages))
-
-
-@cache
-def _implied_languages(texts: tuple[str, ...]) -> tuple[str, ...]:
-    region = document_region(texts)
-    if region is not None:
-        return get_locale(region).languages
-    language = document_language(texts)
-    return (language,) if language is not None else ()

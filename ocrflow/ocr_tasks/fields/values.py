@@ -33,8 +33,16 @@ class Found:
 _CENTS = Decimal("0.01")
 
 
+# A line that is only a number whose decimal mark the recogniser read as a space (``190 00``,
+# ``170. 00``): one amount, not a whole number and a stray ``00``.
+_SPACED_CENTS = re.compile(r"(?P<whole>\d{1,7})[.,]? (?P<cents>\d\d)")
+
+
 def amounts_in(text: str, locale: str | Locale = "auto") -> list[Found]:
     """Every amount in the text, left to right (whole numbers too: ``TOTAL 9``)."""
+    spaced = _SPACED_CENTS.fullmatch(text.strip())
+    if spaced is not None:
+        return [Found(Decimal(f"{spaced['whole']}.{spaced['cents']}"), spaced.group())]
     return [
         Found(_with_cents(a.value), a.raw)
         for a in parse_amounts(text, _locale(locale), integers=True)
