@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal, cast
 
@@ -566,7 +566,7 @@ def document_language(texts: Iterable[str], margin: int = 2) -> str | None:
     return best if most >= second + margin else None
 
 
-@cache
+@lru_cache(maxsize=32)  # the dates of one document ask in turn; a long run keeps no more
 def implied_locale(texts: tuple[str, ...]) -> Locale | None:
     """The locale a document's own words point to: its label words' language when that is
     German, French, Spanish, Italian, Dutch or Portuguese (all write the day first), else the

@@ -204,10 +204,7 @@ def fit_linear(
     if min_scale is not None:
         scale = np.maximum(scale, np.array(min_scale))
     if len(set(y.tolist())) < 2:
-        rate = float(y.mean()) if len(y) else 0.0
-        intercept = float(np.log((rate + 1e-3) / (1 - rate + 1e-3)))
-        return Linear(features=list(names), mean=mean.tolist(), scale=scale.tolist(),
-                      coef=[0.0] * len(names), intercept=intercept)  # fmt: skip
+        return _constant(names, mean.tolist(), scale.tolist(), y)
     from sklearn.linear_model import LogisticRegression
 
     # class_weight: one right candidate among dozens; C: features are few and correlated.
@@ -218,6 +215,16 @@ def fit_linear(
         features=list(names), mean=mean.tolist(), scale=scale.tolist(),
         coef=model.coef_[0].tolist(), intercept=float(model.intercept_[0]),
     )  # fmt: skip
+
+
+def _constant(
+    names: Sequence[str], mean: list[float], scale: list[float], y: NDArray[np.bool_]
+) -> Linear:
+    """A model that says the share of ``y`` that is true, whatever the features."""
+    rate = float(y.mean()) if len(y) else 0.0
+    intercept = float(np.log((rate + 1e-3) / (1 - rate + 1e-3)))
+    return Linear(features=list(names), mean=mean, scale=scale, coef=[0.0] * len(names),
+                  intercept=intercept)  # fmt: skip
 
 
 def fit_scorer(examples: Sequence[Example]) -> Boosted | Linear:
@@ -336,6 +343,9 @@ def fit_calibration(x: NDArray[np.float64], y: NDArray[np.bool_]) -> Linear:
     weight comes out against its :data:`DECISION_SIGNS`."""
     kept = list(range(len(DECISION_FEATURES)))
     while True:
+        if not kept:  # every feature pointed the wrong way: the share of right decisions
+            size = len(DECISION_FEATURES)
+            return _constant(DECISION_FEATURES, [0.0] * size, [1.0] * size, y)
         names = [DECISION_FEATURES[i] for i in kept]
         scales = [DECISION_MIN_SCALE[i] for i in kept]
         fitted = fit_linear(x[:, kept], y, names, balanced=False, min_scale=scales)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.locales import (
@@ -77,13 +77,16 @@ def document_letters(lines: Sequence[Line], locale: str) -> frozenset[str]:
     chosen = get_locale(locale)
     languages: Iterable[str] = chosen.languages
     if chosen.permissive:
-        texts = tuple(line.text for line in lines)
-        implied = implied_locale(texts)
-        if implied is not None:
-            languages = implied.languages
-        elif document_language(texts) == "en":
-            languages = ("en",)
+        languages = _implied_languages(tuple(line.text for line in lines)) or chosen.languages
     return _letters(tuple(languages))
+
+
+@lru_cache(maxsize=32)  # one document's fields ask in turn; a long run must not keep them all
+def _implied_languages(texts: tuple[str, ...]) -> tuple[str, ...]:
+    implied = implied_locale(texts)
+    if implied is not None:
+        return implied.languages
+    return ("en",) if document_language(texts) == "en" else ()
 
 
 @cache
