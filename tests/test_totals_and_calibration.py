@@ -6,15 +6,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
 from ocrflow.ocr_tasks.fields.candidates import FEATURES, field_candidates, rounding_adjustments
 from ocrflow.ocr_tasks.fields.decide import decide
-from ocrflow.ocr_tasks.fields.layout import page_lines
+from ocrflow.ocr_tasks.fields.layout import has_excluded_label, page_lines
 from ocrflow.ocr_tasks.fields.locales import implied_locale
 from ocrflow.ocr_tasks.fields.scorer import (
     DECISION_FEATURES,
     FieldModel,
+    decision_confidence,
     fit_calibration,
+    logit,
 )
 from ocrflow.ocr_tasks.fields.values import amounts_in, check_value
 from ocrflow.schemas.doctypes import Receipt
@@ -114,3 +117,34 @@ def test_the_locale_a_document_points_to() -> None:
     malaysian = implied_locale(texts("KEDAI ABC SDN BHD", "GST REG NO: 000123456789"))
     assert malaysian is not None and malaysian.name == "en-MY"
     assert implied_locale(texts("Invoice number 12", "Total due", "Payment terms")) is None
+
+
+def test_an_excluded_label_that_lost_its_first_letter_still_excludes() -> None:
+    words = ("total gst", "subtotal")
+    assert has_excluded_label("otal GST", words)  # OCR dropped the T at the line's edge
+    assert has_excluded_label("ubtotal", words)
+    assert not has_excluded_label("Total", words)
+    # Another edit may be the other sense: "Total Includes GST" prints the total.
+    assert not has_excluded_label("Total Includes GST 6%", ("total included gst",))
+    rows = _rows(
+        ("ub Total", 40, 300), ("565.50", 400, 300), ("TOTAL", 40, 330), ("599.45", 400, 330)
+    )
+    assert rows[Decimal("565.50")]["excluded"] == 1.0
+    assert rows[Decimal("599.45")]["excluded"] == 0.0
+
+
+def test_a_short_form_of_amount_due_labels_the_total() -> None:
+    rows = _rows(("Sub Total", 40, 300), ("129.30", 400, 300), ("Amt Due", 40, 330),
+                 ("129.30", 400, 330), ("GST @6%", 40, 360), ("7.30", 400, 360))  # fmt: skip
+    assert rows[Decimal("129.30")]["label_left"] == 1.0
+
+
+def test_a_value_the_scorer_does_not_believe_is_never_ok() -> None:
+    """A calibration that learned nothing from the score (a constant 0.97) does not lift a
+    winner the scorer gives 0.0002 to ok; a believed winner keeps the calibrated figure."""
+    constant = linear(DECISION_FEATURES, {}, 3.5)
+    rows = np.zeros((2, len(DECISION_FEATURES)))
+    rows[:, 0] = [logit(0.0002), logit(0.9)]
+    confidence = decision_confidence(constant, rows)
+    assert confidence[0] < 0.01  # the score, read within the log-odds clip
+    assert confidence[1] == pytest.approx(1 / (1 + np.exp(-3.5)))

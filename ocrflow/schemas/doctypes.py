@@ -246,6 +246,7 @@ class Receipt(DocumentType):
                 "net total",
                 "total payable",
                 "amount due",
+                "amt due",
                 "total incl",
                 "total inclusive",
                 "total amount",
@@ -326,7 +327,7 @@ class Invoice(DocumentType):
     total: Annotated[
         Decimal | None,
         FieldRule(
-            labels=("total", "grand total", "amount due", "balance due", "total due"),
+            labels=("total", "grand total", "amount due", "amt due", "balance due", "total due"),
             exclude=("subtotal", "sub total", "total tax", "total vat", "total excl", "total net"),
             exclude_concepts=("carried_forward",),
             position="right",

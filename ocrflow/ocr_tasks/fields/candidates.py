@@ -28,6 +28,7 @@ from ocrflow.ocr_tasks.fields.layout import (
     below,
     find_label,
     fold,
+    has_excluded_label,
     on_every_page,
     right_of,
     same_row,
@@ -319,7 +320,7 @@ def _label_features(
     # The label's own line decides an exclusion: the value's line and the one left of it, or
     # the line above when the label stands there alone ("(Total Included GST @ 6%" over "1.42)").
     labelled = near if any(scores[:2]) or not scores[2] else texts[2]
-    excluded = any(find_label(labelled, word, fuzzy=False) for word in spec.rule.exclude)
+    excluded = has_excluded_label(labelled, spec.rule.exclude)
     exact = any(find_label(near, word) for word in labels)
     gap = (line.x0 - left.x1) / max(_page_width(lines, line), 1.0) if left else 1.0
     return [*scores, float(exact), rank, float(excluded), gap]

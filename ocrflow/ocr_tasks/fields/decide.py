@@ -27,10 +27,10 @@ from ocrflow.ocr_tasks.fields.checks import cross_field_checks
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.rules import extract_declared
 from ocrflow.ocr_tasks.fields.scorer import (
-    DECISION_FEATURES,
     Example,
     FieldModel,
     TypeModel,
+    decision_confidence,
     decision_row,
     load_model,
 )
@@ -129,7 +129,7 @@ def decide(found: CandidateSet, model: FieldModel) -> Decision:
     if best < 0:
         return Decision(found.spec, None, 0.0, model.threshold, None)
     # By name: a model fitted with fewer decision features reads just those.
-    confidence = float(model.calibration.predict(np.array([row]), DECISION_FEATURES)[0])
+    confidence = float(decision_confidence(model.calibration, np.array([row]))[0])
     order = np.argsort(-scores, kind="stable")
     runner_up = None
     for index in order[1:]:

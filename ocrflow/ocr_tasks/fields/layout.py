@@ -156,6 +156,24 @@ def find_label(text: str, label: str, fuzzy: bool = True) -> LabelMatch | None:
     return None
 
 
+# An excluded label this long (folded) also excludes without its first letter at the text's
+# start: OCR loses a line's first glyph ("otal GST" is no total). Any other edit may be the
+# other sense ("Total Includes GST" is the total, "Total Included GST" the tax).
+CLIPPED_EXCLUDE_LENGTH = 8
+
+
+def has_excluded_label(text: str, words: Sequence[str]) -> bool:
+    """Whether the text holds one of the excluded labels ``words``."""
+    folded = fold(text)[0]
+    for word in words:
+        if find_label(text, word, fuzzy=False):
+            return True
+        target = fold(word)[0]
+        if len(target) >= CLIPPED_EXCLUDE_LENGTH and folded.startswith(target[1:]):
+            return True
+    return False
+
+
 def _word_ends(text: str, end: int) -> bool:
     """A word ends here: no letter follows (a digit may: ``TOTAL9.00``), or a lower-case
     letter is followed by a capital (``TotalAmount``)."""

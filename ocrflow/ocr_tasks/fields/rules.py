@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ocrflow.ocr_tasks.fields.layout import Line, below, find_label, on_every_page, right_of
+from ocrflow.ocr_tasks.fields.layout import (
+    Line,
+    below,
+    find_label,
+    has_excluded_label,
+    on_every_page,
+    right_of,
+)
 from ocrflow.ocr_tasks.fields.locales import is_document_title
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
@@ -107,7 +114,7 @@ def _numeric(candidate: Candidate) -> Decimal:
 def label_end(spec: FieldSpec, text: str) -> tuple[int, int] | None:
     """Where the best-fitting label ends in the text and its index in the rule's labels, or
     None (also when the line matches an excluded label)."""
-    if any(find_label(text, word, fuzzy=False) for word in spec.rule.exclude):
+    if has_excluded_label(text, spec.rule.exclude):
         return None
     best: tuple[int, int, int, int] | None = None  # edits, -label length, end, index
     for index, label in enumerate(spec.rule.labels):

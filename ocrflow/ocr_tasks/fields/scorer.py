@@ -284,6 +284,18 @@ def logit(p: float, eps: float = LOGIT_CLIP) -> float:
     return float(np.log(p / (1 - p)))
 
 
+def decision_confidence(calibration: Linear, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The calibrated probability that each decision (a row of :data:`DECISION_FEATURES`) is
+    right; for a winner the scorer itself gives less than even odds, never above that. With
+    a few wrong decisions among a hundred, the score's weight can come out against its sense
+    and be dropped; the calibration alone would then mark ok a value the scorer does not
+    believe (a total no label pointed to, scored 0.0002, ok at 0.97)."""
+    calibrated = calibration.predict(rows, DECISION_FEATURES)
+    score = 1 / (1 + np.exp(-rows[:, 0]))
+    capped: NDArray[np.float64] = np.where(score < 0.5, np.minimum(calibrated, score), calibrated)
+    return capped
+
+
 def choose_threshold(
     confidence: NDArray[np.float64], right: NDArray[np.bool_], target: float
 ) -> float:
@@ -329,7 +341,7 @@ def fit_field(
     x = np.array(rows, dtype=np.float64).reshape(len(rows), len(DECISION_FEATURES))
     y = np.array(right, dtype=bool)
     calibration = fit_calibration(x, y)
-    confidence = calibration.predict(x)
+    confidence = decision_confidence(calibration, x)
     threshold = choose_threshold(confidence, y, target)
     model = FieldModel(
         scorer=Committee(members=members), calibration=calibration, threshold=threshold
