@@ -460,3 +460,20 @@ def test_indian_region_pack() -> None:
     assert get_locale("en-IN").region == "in"
     assert re.search(pack.registration_pattern(), "GSTIN: 27AAPFU0939F1ZV")
     assert re.search(pack.company_pattern(), "ACME SOFTWARE PVT. LTD.")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("27/032018", datetime.date(2018, 3, 27)),  # the separator before the year lost
+        ("Date 05 02-18", datetime.date(2018, 2, 5)),  # the first separator read as a space
+    ],
+)
+def test_a_numeric_date_with_one_separator_slipped(text: str, expected: datetime.date) -> None:
+    found = parse_dates(text, get_locale("en-GB"))
+    assert [d.value for d in found] == [expected]
+
+
+@pytest.mark.parametrize("text", ["2 10.50", "05 X RM 12.50", "Qty 2 12/18", "Tel 03 5521"])
+def test_numbers_that_are_no_slipped_date(text: str) -> None:
+    assert parse_dates(text, get_locale("en-GB")) == []

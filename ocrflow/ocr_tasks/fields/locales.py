@@ -422,6 +422,13 @@ _NUMERIC = re.compile(
     rf"(?P<y>{_YEAR4}|\d\d){_END}"
 )
 
+# Numeric dates with one separator slipped in OCR: lost before a four-digit year (27/032018),
+# or the first read as a space between two-digit day and month (05 02-18).
+_SLIPPED = (
+    re.compile(rf"(?<![\w.,/\-])(?P<a>\d{{1,2}})(?P<s>[-/.])(?P<b>\d\d)(?P<y>{_YEAR4}){_END}"),
+    re.compile(rf"(?<![\w.,/\-])(?P<a>\d\d) (?P<b>\d\d)(?P<s>[-/])(?P<y>{_YEAR4}|\d\d){_END}"),
+)
+
 
 @cache
 def _named_patterns(languages: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -475,7 +482,8 @@ def _named_dates(text: str, locale: Locale) -> Iterator[ParsedDate]:
 
 
 def _numeric_dates(text: str, locale: Locale) -> Iterator[ParsedDate]:
-    for match in _NUMERIC.finditer(text):
+    matches = (m for pattern in (_NUMERIC, *_SLIPPED) for m in pattern.finditer(text))
+    for match in matches:
         a, b, year = match.group("a"), match.group("b"), match.group("y")
         readings: dict[DateOrder, datetime.date] = {}
         for order, (day, month) in (("DMY", (a, b)), ("MDY", (b, a))):

@@ -284,6 +284,11 @@ def logit(p: float, eps: float = LOGIT_CLIP) -> float:
     return float(np.log(p / (1 - p)))
 
 
+# A winner the scorer gives less than this is one it does not believe: never ok above its
+# score.
+BELIEVED = 0.5
+
+
 def decision_confidence(calibration: Linear, rows: NDArray[np.float64]) -> NDArray[np.float64]:
     """The calibrated probability that each decision (a row of :data:`DECISION_FEATURES`) is
     right; for a winner the scorer itself gives less than even odds, never above that. With
@@ -292,7 +297,8 @@ def decision_confidence(calibration: Linear, rows: NDArray[np.float64]) -> NDArr
     believe (a total no label pointed to, scored 0.0002, ok at 0.97)."""
     calibrated = calibration.predict(rows, DECISION_FEATURES)
     score = 1 / (1 + np.exp(-rows[:, 0]))
-    capped: NDArray[np.float64] = np.where(score < 0.5, np.minimum(calibrated, score), calibrated)
+    doubted = score < BELIEVED
+    capped: NDArray[np.float64] = np.where(doubted, np.minimum(calibrated, score), calibrated)
     return capped
 
 
