@@ -34,6 +34,7 @@ from ocrflow.ocr_tasks.fields.values import (
     parse_amount,
     parse_date,
 )
+from ocrflow.ocr_tasks.fields.wrapped import rejoined_wrapped
 from ocrflow.schemas.doctypes import DocumentType, get_document_type
 from ocrflow.schemas.records import FieldResult, PageResult
 
@@ -79,7 +80,7 @@ def extract_fields(
             results = extract_learned(specs, lines, fitted)
         else:
             results = extract_declared(specs, lines)
-        results = cross_checked(settle_dates(results, specs, lines))
+        results = cross_checked(rejoined_wrapped(settle_dates(results, specs, lines), lines))
     return weak_lines_reviewed(results, lines, min_confidence)
 
 

@@ -119,10 +119,8 @@ def _date_order_check(values: Mapping[str, object]) -> CheckResult | None:
 # --- identifiers --------------------------------------------------------------------------
 
 
-def _iban_check(values: Mapping[str, object]) -> CheckResult | None:
-    iban = values.get("iban")
-    if not isinstance(iban, str) or not iban.strip():
-        return None
+def iban_error(iban: str) -> str | None:
+    """Why the text is no IBAN (a wrong check digit, length or country), or None."""
     # schwifty reads its bank registry on import (~0.2 s): only documents with an IBAN pay it.
     from schwifty import IBAN
     from schwifty.exceptions import SchwiftyException
@@ -130,6 +128,16 @@ def _iban_check(values: Mapping[str, object]) -> CheckResult | None:
     try:
         IBAN(iban)
     except SchwiftyException as error:
+        return str(error)
+    return None
+
+
+def _iban_check(values: Mapping[str, object]) -> CheckResult | None:
+    iban = values.get("iban")
+    if not isinstance(iban, str) or not iban.strip():
+        return None
+    error = iban_error(iban)
+    if error is not None:
         return CheckResult("iban", ("iban",), False, f"IBAN {iban.strip()}: {error}")
     return CheckResult("iban", ("iban",), True, "IBAN check digits and length are right")
 
