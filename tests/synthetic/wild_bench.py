@@ -6,7 +6,8 @@ JSON under ``/tmp/ocrflow-wild-cache``, keyed by model set, generator version, s
 of the rendered bytes), runs ``extract_fields("invoice", pages)`` and prints per field: the
 documents whose truth has it, accuracy, share marked ``ok``, share of the ``ok`` ones that are
 wrong, and (for fields a document may lack) how often a value was found where none is printed.
-``--misses`` adds one line per wrong value.
+``--misses`` adds one line per wrong value. ``absent→found (ok)``: of the documents that
+lack an optional field, how many got one, and (in brackets) how many of those were marked ``ok``.
 """
 
 from __future__ import annotations
@@ -101,7 +102,15 @@ def score(
 ) -> tuple[dict[str, dict[str, float]], list[dict[str, Any]]]:
     """Per-field figures and the misses."""
     table = {
-        name: {"n": 0, "right": 0, "ok": 0, "ok_wrong": 0, "absent": 0, "absent_found": 0}
+        name: {
+            "n": 0,
+            "right": 0,
+            "ok": 0,
+            "ok_wrong": 0,
+            "absent": 0,
+            "absent_found": 0,
+            "absent_ok": 0,
+        }
         for name in fields
     }
     misses = []
@@ -114,6 +123,7 @@ def score(
             if name not in truth:
                 row["absent"] += 1
                 row["absent_found"] += _found(got)
+                row["absent_ok"] += _found(got) and got is not None and got.status == "ok"
                 continue
             right = value_matches(name, truth[name], got)
             ok = got is not None and got.status == "ok"
@@ -139,14 +149,20 @@ def score(
 
 
 def format_table(table: dict[str, dict[str, float]]) -> str:
-    rows = [f"{'field':9} {'n':>3} {'accuracy':>9} {'ok':>7} {'ok wrong':>9} {'absent→found':>13}"]
+    rows = [
+        f"{'field':9} {'n':>3} {'accuracy':>9} {'ok':>7} {'ok wrong':>9} {'absent→found (ok)':>18}"
+    ]
     total = {"n": 0, "right": 0, "ok": 0, "ok_wrong": 0}
     for name, row in table.items():
         n = max(row["n"], 1)
-        absent = f"{row['absent_found']}/{row['absent']}" if name in OPTIONAL else ""
+        absent = (
+            f"{row['absent_found']}/{row['absent']} ({row['absent_ok']})"
+            if name in OPTIONAL
+            else ""
+        )
         rows.append(
             f"{name:9} {row['n']:3d} {row['right'] / n:9.1%} {row['ok'] / n:7.1%} "
-            f"{row['ok_wrong'] / max(row['ok'], 1):9.1%} {absent:>13}"
+            f"{row['ok_wrong'] / max(row['ok'], 1):9.1%} {absent:>18}"
         )
         for key in total:
             total[key] += row[key]
