@@ -320,7 +320,9 @@ def _label_features(
     # The label's own line decides an exclusion: the value's line and the one left of it, or
     # the line above when the label stands there alone ("(Total Included GST @ 6%" over "1.42)").
     labelled = near if any(scores[:2]) or not scores[2] else texts[2]
-    excluded = has_excluded_label(labelled, spec.rule.exclude)
+    # A sentence may name what its value is after it ("bis zum 18.05.2024 ... 3 % Skonto").
+    after = line.text[at + len(candidate.raw) :] if at >= 0 and spec.kind != "str" else ""
+    excluded = has_excluded_label(f"{labelled} {after}", spec.rule.exclude)
     exact = any(find_label(near, word) for word in labels)
     gap = (line.x0 - left.x1) / max(_page_width(lines, line), 1.0) if left else 1.0
     return [*scores, float(exact), rank, float(excluded), gap]

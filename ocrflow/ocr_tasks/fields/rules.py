@@ -132,10 +132,15 @@ def _beside(spec: FieldSpec, label: Line, end: int, lines: Sequence[Line]) -> Ca
     options: list[Candidate] = []
     if rest:
         options.append(_candidate(spec, rest, (label,)))
+    near: list[Line] = []
     if spec.rule.position in ("right", "right_or_below"):
-        options += [_candidate(spec, line.text, (line,)) for line in right_of(label, lines)]
+        near += right_of(label, lines)
     if spec.rule.position in ("below", "right_or_below"):
-        options += [_candidate(spec, line.text, (line,)) for line in below(label, lines)[:2]]
+        near += below(label, lines)[:2]
+    # A line that names another thing holds no value of this label's ("Zahlungsziel 14 Tage"
+    # over "Bei Zahlung bis zum 18.05.2024 ... Skonto": a discount's date, not the due date).
+    near = [line for line in near if not has_excluded_label(line.text, spec.rule.exclude)]
+    options += [_candidate(spec, line.text, (line,)) for line in near]
     parsed = [option for option in options if option.found is not None]
     if spec.kind == "amount":
         parsed.sort(key=lambda option: not _has_cents(option))
