@@ -30,15 +30,20 @@ def _rejoined_iban(result: FieldResult, lines: Sequence[Line]) -> FieldResult:
     line = next((x for x in lines if (x.page, x.line.order) == (last.page, last.order)), None)
     if line is None or not line.text.rstrip().endswith(result.raw_text.strip()):
         return result
-    for next_line in below(line, lines, max_gap=1.5)[:1]:
-        match = _GROUPS.match(next_line.text)
-        groups = match.group(1).split() if match else []
-        for count in range(len(groups), 0, -1):  # the longest tail that makes an IBAN
-            tail = " ".join(groups[:count])
-            whole = f"{result.value} {tail}"
-            if len("".join(whole.split())) <= MAX_IBAN_LENGTH and iban_error(whole) is None:
-                ref = LineRef(page=next_line.page, order=next_line.line.order)
-                update = {"value": whole, "raw_text": f"{result.raw_text} {tail}",
-                          "lines": [*result.lines, ref]}  # fmt: skip
-                return result.model_copy(update=update)
+    under = below(line, lines, max_gap=1.5)
+    return _completed(result, under[0]) if under else result
+
+
+def _completed(result: FieldResult, next_line: Line) -> FieldResult:
+    """The IBAN with the longest run of groups opening ``next_line`` that makes it pass."""
+    match = _GROUPS.match(next_line.text)
+    groups = match.group(1).split() if match else []
+    for count in range(len(groups), 0, -1):
+        tail = " ".join(groups[:count])
+        whole = f"{result.value} {tail}"
+        if len("".join(whole.split())) <= MAX_IBAN_LENGTH and iban_error(whole) is None:
+            ref = LineRef(page=next_line.page, order=next_line.line.order)
+            update = {"value": whole, "raw_text": f"{result.raw_text} {tail}",
+                      "lines": [*result.lines, ref]}  # fmt: skip
+            return result.model_copy(update=update)
     return result
