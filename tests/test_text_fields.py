@@ -29,8 +29,13 @@ NO_MARKS = frozenset[str]()
         ("52100 KUALA LUMPUR.", "52100 KUALA LUMPUR."),
         ("NO 29O, JALAN AIR PANAS, 456OO", "NO 290, JALAN AIR PANAS, 45600"),
         ("SO GOOD, NO 2O", "SO GOOD, NO 2O"),
+        # A monospace zero for every O of a word, at its end too.
+        ("AUT0 SENG SDN BHD", "AUTO SENG SDN BHD"),
+        ("81100 J0H0R BAHRU, 31400 IP0H", "81100 JOHOR BAHRU, 31400 IPOH"),
+        ("Caf0 Sonne", "Cafo Sonne"),
         # Codes keep their digits: postcodes, unit numbers, road codes.
         ("London SW1A 1AA", "London SW1A 1AA"),
+        ("London SW1A 0AA, JM0195368-D", "London SW1A 0AA, JM0195368-D"),
         ("A-16-1, Tower A, No1, Medan", "A-16-1, Tower A, No1, Medan"),
         ("JALAN KPB6, UPTOWN3, U3Shah", "JALAN KPB6, UPTOWN3, U3Shah"),
     ],

@@ -15,11 +15,11 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ocrflow.ocr_tasks.fields.fit import Tally
 from ocrflow.schemas.records import FieldResult, PageResult
-from tests.synthetic.invoices import InvoiceTruth, SyntheticInvoice
+from tests.synthetic.invoices import InvoiceTruth
 
 CACHE = Path("/tmp/ocrflow-synthetic-cache")
 GENERATOR_VERSION = "2"  # bump when the renders change, so cached readings are not reused
@@ -119,7 +119,16 @@ def format_accuracy(report: dict[str, dict[str, Any]]) -> str:
 # --- reading the generated documents once ----------------------------------------------
 
 
-def _cache_key(document: SyntheticInvoice, model_set: str) -> str:
+class Generated(Protocol):
+    """A generated document (an invoice, a receipt): its seed, its choices and its bytes."""
+
+    seed: int
+    choices: dict[str, Any]
+
+    def encode(self) -> tuple[bytes, str]: ...
+
+
+def _cache_key(document: Generated, model_set: str) -> str:
     choices = json.dumps(document.choices, sort_keys=True, default=str)
     digest = hashlib.sha256(f"{GENERATOR_VERSION}|{document.seed}|{choices}".encode()).hexdigest()[
         :16
@@ -128,7 +137,7 @@ def _cache_key(document: SyntheticInvoice, model_set: str) -> str:
 
 
 def read_documents(
-    documents: Sequence[SyntheticInvoice],
+    documents: Sequence[Generated],
     cache: Path = CACHE,
     model_set: str = "ppocrv6-small",
     engine: Any = None,

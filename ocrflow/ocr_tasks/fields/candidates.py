@@ -41,6 +41,7 @@ from ocrflow.ocr_tasks.fields.locales import (
     parse_amounts,
 )
 from ocrflow.ocr_tasks.fields.rules import TOP_LINES, label_end, name_block, starts_title
+from ocrflow.ocr_tasks.fields.shares import is_total, printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import check_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec
@@ -56,6 +57,7 @@ FEATURES: tuple[str, ...] = (
     "address_share", "priced", "difference_of_two", "sum_of_two", "rounding",
     "upper", "words", "every_page",
 )  # fmt: skip
+_EXCLUDED = FEATURES.index("excluded")
 _CURRENCY = re.compile(r"RM|MYR|USD|EUR|GBP|SGD|\$|€|£|¥", re.IGNORECASE)
 _TIME = re.compile(r"\d{1,2}:\d\d")
 _PRICE = re.compile(r"(?<![\d.,])\d{1,6}[.,]\d\d(?![\d.,])")
@@ -90,6 +92,7 @@ def field_candidates(
     index = {id(line): i for i, line in enumerate(lines)}
     amounts = sorted({c.value for c in found if isinstance(c.value, Decimal)})
     adjustments = rounding_adjustments(lines, spec.locale) if amounts else frozenset()
+    rates = printed_rates(lines) if amounts and is_total(spec) else frozenset()
     repeated = on_every_page(lines)
     rows = [
         _features(spec, c, found, lines, rule_result)
@@ -99,6 +102,9 @@ def field_candidates(
         for c in found
     ]
     features = np.array(rows, dtype=np.float64).reshape(len(found), len(FEATURES))
+    # A part of a total is no total, whatever its label says ("Total Incl. GST @6%  15.00").
+    shares = np.array([rate_share(c.value, amounts, rates) for c in found], dtype=bool)
+    features[shares, _EXCLUDED] = 1.0
     return CandidateSet(spec, tuple(found), features)
 
 

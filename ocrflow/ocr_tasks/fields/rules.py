@@ -11,15 +11,17 @@ from ocrflow.ocr_tasks.fields.layout import (
     Line,
     below,
     find_label,
+    fold,
     has_excluded_label,
     on_every_page,
     right_of,
 )
 from ocrflow.ocr_tasks.fields.locales import is_document_title
+from ocrflow.ocr_tasks.fields.shares import is_total, printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
-from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value
+from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec
-from ocrflow.schemas.records import FieldResult, LineRef
+from ocrflow.schemas.records import FieldResult, FieldValue, LineRef
 
 TOP_LINES = 8  # a ``top`` field is looked for among the page's first lines
 
@@ -94,6 +96,11 @@ def _labelled(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
         label = label_end(spec, line.text)
         if label is not None and (found := _beside(spec, line, label[0], lines)) is not None:
             candidates.append((label[1] if spec.rule.ranked else 0, found))
+    if candidates and is_total(spec):
+        parts = _parts_of_totals(spec, lines)
+        candidates = [
+            (r, c) for r, c in candidates if c.found is None or c.found.value not in parts
+        ]
     parsed = [(rank, c) for rank, c in candidates if c.found is not None]
     if not parsed:
         return candidates[0][1] if candidates else None
@@ -104,6 +111,14 @@ def _labelled(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
     if spec.rule.pick == "largest" and spec.kind in ("amount", "int"):
         return max(best, key=_numeric)
     return best[0]
+
+
+def _parts_of_totals(spec: FieldSpec, lines: Sequence[Line]) -> set[FieldValue]:
+    """The document's amounts that are a tax or net part of another at a printed rate."""
+    amounts = sorted({v.value for line in lines for v in values_in(spec, line.text)
+                      if isinstance(v.value, Decimal)})  # fmt: skip
+    rates = printed_rates(lines)
+    return {amount for amount in amounts if rate_share(amount, amounts, rates)}
 
 
 def _numeric(candidate: Candidate) -> Decimal:
@@ -243,14 +258,16 @@ def name_block(lines: Sequence[Line], start: int, pattern: re.Pattern[str] | Non
     match = pattern.search(lines[start].text) if pattern else None
     if match and start > 0 and _name_like(lines[start - 1].text):
         opens = match.start() <= 1  # ``ENTERPRISE (SETIA``: the name began on the line above
-        if opens or _wrapped(lines[start - 1], lines[start], pattern):
+        joins = opens or _wrapped(lines[start - 1], lines[start], pattern)
+        if joins and not _repeated_in(lines[start - 1], lines[start]):
             first = start - 1
     while last + 1 < len(lines) and last - first < 2:
         text, following = lines[last].text.rstrip(), lines[last + 1].text
         joined = " ".join(line.text for line in lines[first : last + 1])
         suffix = pattern.match(following.strip()) if pattern else None
         still_open = text.endswith(("&", "-", ",")) or joined.count("(") > joined.count(")")
-        if (still_open or suffix) and _name_like(following):
+        repeats = _repeated_in(lines[last], lines[last + 1])
+        if (still_open or suffix) and _name_like(following) and not repeats:
             last += 1
         else:
             break
@@ -266,6 +283,13 @@ def _wrapped(above: Line, line: Line, pattern: re.Pattern[str] | None) -> bool:
     same_size = 0.8 <= above.height / line.height <= 1.25
     own_form = pattern is not None and pattern.search(above.text) is not None
     return above.page == line.page and aligned and close and same_size and not own_form
+
+
+def _repeated_in(above: Line, line: Line) -> bool:
+    """Whether the line above is printed again within the line (a logo's ``KEDAI`` over
+    ``KEDAI JAYA TAN PLT``): a brand over the name, not the name's first half."""
+    head = fold(above.text)[0]
+    return len(head) >= 3 and head in fold(line.text)[0]
 
 
 def _name_like(text: str) -> bool:

@@ -2,9 +2,9 @@
 
 A text field's value is the text of its lines; before it is stored, :func:`tidy_text` takes
 off stray punctuation at its ends, reads a digit inside a word as the letter it stands for
-(``FO0DICIOUS``, ``1DEA``, ``J1n``) and a letter O inside a number as a zero (``29O``), and
-drops the marks of letters the document's languages do not write (``Restäurants`` on an
-English receipt). The field's raw text keeps what was read.
+(``FO0DICIOUS``, ``1DEA``, ``J1n``, every zero of ``J0H0R``) and a letter O inside a number
+as a zero (``29O``), and drops the marks of letters the document's languages do not write
+(``Restäurants`` on an English receipt). The field's raw text keeps what was read.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ def _repaired(word: str) -> str:
         return word.replace("O", "0").replace("o", "0")
     digits = [i for i, char in enumerate(word) if char.isdigit()]
     letters = sum(char.isalpha() for char in word)
+    if letters >= 3 and _zeros_for_os(word, digits):
+        return "".join(
+            _LETTER_OF["0"][word[i - 1].islower()] if c == "0" else c for i, c in enumerate(word)
+        )
     if len(digits) != 1 or word[digits[0]] not in _LETTER_OF:
         return word
     at = digits[0]
@@ -61,6 +65,18 @@ def _repaired(word: str) -> str:
     upper, lower = _LETTER_OF[word[at]]
     letter = lower if before.islower() or after.islower() else upper
     return word[:at] + letter + word[at + 1 :]
+
+
+def _zeros_for_os(word: str, digits: Sequence[int]) -> bool:
+    """Whether every digit of the word is a ``0`` after a letter and before a letter or the
+    word's end (``J0H0R``, ``AUT0``, ``IP0H``): in a monospace print the O and the zero look
+    alike. A code's zero follows a digit or starts its word (``0AA``, ``JM0195368``)."""
+    return bool(digits) and all(
+        word[i] == "0"
+        and word[i - 1 : i].isalpha()
+        and (i + 1 == len(word) or word[i + 1].isalpha())
+        for i in digits
+    )
 
 
 def _unmarked(char: str, letters: frozenset[str]) -> str:
