@@ -256,7 +256,7 @@ class Receipt(DocumentType):
             concept="receipt_total",
             ranked=True,
             exclude=_TOTAL_EXCLUDE,
-            exclude_concepts=("tender",),  # cash handed over, change given back
+            exclude_concepts=("tender", "without_tax"),  # cash handed over, change given back
             position="right",
             pick="largest",
             minimum=Decimal("0.01"),  # a receipt for nothing is a misread (``00`` of ``190 00``)
@@ -323,6 +323,7 @@ class Invoice(DocumentType):
     tax: Annotated[
         Decimal | None,
         FieldRule(labels=("vat", "tax"), exclude=("vat id", "vat no", "vat reg"),
+                  exclude_concepts=("without_tax", "gross"),  # the net and gross beside it
                   position="right", required=False),
     ] = None  # fmt: skip
     total: Annotated[
@@ -330,7 +331,7 @@ class Invoice(DocumentType):
         FieldRule(
             labels=("total", "grand total", "amount due", "amt due", "balance due", "total due"),
             exclude=("subtotal", "sub total", "total tax", "total vat", "total excl", "total net"),
-            exclude_concepts=("carried_forward",),
+            exclude_concepts=("carried_forward", "without_tax"),
             position="right",
             pick="largest",
         ),

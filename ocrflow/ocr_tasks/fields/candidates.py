@@ -25,7 +25,6 @@ from rapidfuzz import fuzz
 
 from ocrflow.ocr_tasks.fields.layout import (
     Line,
-    below,
     find_label,
     fold,
     has_excluded_label,
@@ -40,7 +39,15 @@ from ocrflow.ocr_tasks.fields.locales import (
     label_words,
     parse_amounts,
 )
-from ocrflow.ocr_tasks.fields.rules import TOP_LINES, label_end, name_block, starts_title
+from ocrflow.ocr_tasks.fields.rules import (
+    TOP_LINES,
+    is_own_label,
+    label_end,
+    name_block,
+    near_label,
+    starts_title,
+    without_own_label,
+)
 from ocrflow.ocr_tasks.fields.shares import is_total, printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import check_value, values_in
@@ -145,7 +152,8 @@ def _text_candidates(
         value = tidy_text(str(candidate.value), letters)
         key = _norm(value)
         initials = sum(char.isalpha() for char in value) < MIN_NAME_LETTERS
-        if key and key not in seen and not initials and not _title(candidate, value, lines):
+        label = is_own_label(str(candidate.value))
+        if key and key not in seen and not (initials or label or _title(candidate, value, lines)):
             seen.add(key)
             unique.append(replace(candidate, value=value))
     return unique
@@ -172,8 +180,8 @@ def _labelled_blocks(spec: FieldSpec, lines: Sequence[Line]) -> list[Candidate]:
         rest = line.text[end[0] :].strip(" :;.-=|#")
         if sum(char.isalpha() for char in rest) >= 3:
             found.append(Candidate(rest, rest, (line,)))
-        for other in [*right_of(line, lines)[:1], *below(line, lines)[:2]]:
-            text = other.text.strip()
+        for other in near_label(line, lines):
+            text = without_own_label(other.text).strip()
             found.append(Candidate(text, text, (other,)))
     return found
 

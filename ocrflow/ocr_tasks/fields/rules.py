@@ -236,11 +236,36 @@ def _labelled_name(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
         rest = _removed(spec, line.text[end[0] :].strip(" :;.-=|#"))
         if _name_like(rest):
             return Candidate(rest, (line,), Found(rest, rest))
-        for other in [*right_of(line, lines)[:1], *below(line, lines)[:2]]:
-            text = _removed(spec, other.text)
+        for other in near_label(line, lines):
+            text = _removed(spec, without_own_label(other.text))
             if _name_like(text):
                 return Candidate(text, (other,), Found(text, text))
     return None
+
+
+_OWN_LABEL = re.compile(r"^\s*[^\W\d_][\w.\- ]{0,24}:\s*")  # ``Firmenname:``, ``Name: ``
+
+
+def near_label(label: Line, lines: Sequence[Line]) -> list[Line]:
+    """The line right of a block's label and the two under it (a seller's name under
+    ``Verkäufer``); a line that is a label of its own (``Firmenname:``) stands for the line
+    right of it."""
+    near: list[Line] = []
+    for other in [*right_of(label, lines)[:1], *below(label, lines)[:2]]:
+        near += right_of(other, lines)[:1] if is_own_label(other.text) else [other]
+    return near
+
+
+def is_own_label(text: str) -> bool:
+    """Whether the text is a label and nothing else (``Firmenname:``): no name."""
+    own = _OWN_LABEL.match(text)
+    return own is not None and own.end() >= len(text.rstrip())
+
+
+def without_own_label(text: str) -> str:
+    """The text after a label of its own at its start (``Name: Lieferant GmbH``)."""
+    own = _OWN_LABEL.match(text)
+    return text[own.end() :] if own is not None and own.end() < len(text.rstrip()) else text
 
 
 def _removed(spec: FieldSpec, text: str) -> str:
