@@ -17,6 +17,8 @@ fonts at ``dpi`` (A4) and returns the images with the truth. Choices:
   ``note``: a header line repeated at the top of every page (a stylesheet or slogan, never
   the vendor); ``carry``: a running subtotal at the foot of a page that continues.
 * ``vendor_label``: print ``Verkäufer`` / ``Fournisseur`` / ... above the seller's name.
+* ``seller_grid``: the seller's block as an e-invoice viewer prints it: the heading, then rows
+  of a label and its value (``Firmenname:  Lieferant GmbH``, ``Straße:``, ``PLZ und Ort:``).
 * ``error``: None, ``wrong_total`` (printed total != net + tax) or ``disagreeing_totals`` (a
   summary on page 1 gives another total than the totals box on the last page).
 * ``ambiguous``: None, ``undecided`` (issue and due date both read either way, 03/04/2024)
@@ -25,8 +27,8 @@ fonts at ``dpi`` (A4) and returns the images with the truth. Choices:
 * ``buyer_vat``: the buyer's own VAT ID under the totals (``Ihre USt-IdNr.``, never the
   seller's); ``discount``: an early-payment discount sentence with a date before the due
   date (``Skonto``, never the due date); ``plain_number``: an invoice number of digits only.
-  These three are drawn from a second generator seeded from ``seed``, so adding them left
-  every other choice of a seed as it was.
+  These three (and ``seller_grid``) are drawn from a second generator seeded from ``seed``,
+  so adding them left every other choice of a seed as it was.
 * ``noise`` (0..1, gaussian grain + blur), ``rotation`` (degrees, a slightly skewed scan),
   ``dpi`` (default 150).
 """
@@ -361,6 +363,7 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
         "buyer_vat",
         "discount",
         "plain_number",
+        "seller_grid",
     }
     if unknown:
         raise TypeError(f"unknown choices: {sorted(unknown)}")
@@ -405,6 +408,7 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
     discount = choose("discount", (True, False, False, False), extra_rng)
     if choose("plain_number", (True,) + (False,) * 4, extra_rng):
         number = str(extra_rng.randint(1000, 99999))
+    seller_grid = choose("seller_grid", (True, False, False, False), extra_rng)
     items = _items(rng, labels, _item_count(rng, pages))
     rate = Decimal(str(rng.choice(locale.tax_rates)))
     net = sum((item.amount for item in items), Decimal(0))
@@ -489,6 +493,7 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
                 vat_id,
                 picked,
                 vendor_label,
+                GRID_WORDS.get(locale.language, GRID_WORDS["en"]) if seller_grid else None,
             )
             y = _draw_meta(page, y, layout, picked, printed, labels, days)
             if error == "disagreeing_totals":
@@ -599,6 +604,7 @@ def _draw_header(
     vat_id: str | None,
     picked: dict[str, str],
     vendor_label: bool,
+    grid: tuple[str, ...] | None = None,
 ) -> float:
     m, px = page.margin, page.px
     right = page.width - m
@@ -610,12 +616,16 @@ def _draw_header(
     else:
         x, anchor = right, "ra"
     top = y
-    if vendor_label:
+    if grid is not None:  # a viewer's grid: the block's heading, then label and value rows
+        y = _draw_seller_grid(page, x if seller_side == "left" else page.width * 0.5, y,
+                              picked["vendor"], grid, [vendor, *vendor_address, phone])  # fmt: skip
+    elif vendor_label:
         page.text(x, y, picked["vendor"], size=17, anchor=anchor, fill=80)
         y += px(28)
-    page.text(x, y, vendor, size=30, bold=True, anchor=anchor)
-    y += px(48)
-    for line in seller_lines:
+    if grid is None:
+        page.text(x, y, vendor, size=30, bold=True, anchor=anchor)
+        y += px(48)
+    for line in seller_lines if grid is None else ():
         page.text(x, y, line, size=19, anchor=anchor)
         y += px(30)
     if seller_side == "left":
@@ -636,6 +646,31 @@ def _draw_header(
     y = max(y, by) + px(40)
     page.text(m, y, picked["title"], size=40, bold=True)
     return y + px(75)
+
+
+# Row labels of a seller's block printed as a grid (an e-invoice viewer's layout): the name,
+# the street, the town, the phone.
+GRID_WORDS = {
+    "de": ("Firmenname:", "Straße:", "PLZ und Ort:", "Telefon:"),
+    "fr": ("Raison sociale :", "Adresse :", "Code postal et ville :", "Téléphone :"),
+    "en": ("Company name:", "Street:", "Postcode and city:", "Phone:"),
+    "es": ("Razón social:", "Dirección:", "C.P. y ciudad:", "Teléfono:"),
+    "it": ("Ragione sociale:", "Indirizzo:", "CAP e città:", "Telefono:"),
+    "nl": ("Bedrijfsnaam:", "Straat:", "Postcode en plaats:", "Telefoon:"),
+    "pt": ("Denominação:", "Morada:", "Código postal:", "Telefone:"),
+}
+
+
+def _draw_seller_grid(
+    page: _Page, x: float, y: float, heading: str, labels: tuple[str, ...], values: list[str]
+) -> float:
+    page.text(x, y, heading, size=19, bold=True)
+    y += page.px(32)
+    for label, value in zip(labels, values, strict=False):
+        page.text(x, y, label, size=18, fill=70)
+        page.text(x + page.px(230), y, value, size=19)
+        y += page.px(30)
+    return y
 
 
 def _draw_meta(
