@@ -12,7 +12,7 @@ from ocrflow.ocr_tasks.fields import extract_fields
 from ocrflow.ocr_tasks.fields.candidates import FEATURES, field_candidates
 from ocrflow.ocr_tasks.fields.layout import page_lines
 from ocrflow.ocr_tasks.fields.localise import localised_specs
-from ocrflow.ocr_tasks.fields.scorer import BELIEVED, choose_threshold
+from ocrflow.ocr_tasks.fields.scorer import OK_FLOOR, choose_threshold
 from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
 from ocrflow.schemas.doctypes import Receipt
 from tests.test_fields import make_page
@@ -87,7 +87,7 @@ def test_a_brand_over_the_name_is_not_the_names_first_half() -> None:
         assert found["company"].value in ("KEDAI", "KEDAI JAYA TAN PLT"), scorer
 
 
-def test_no_threshold_under_even_odds() -> None:
+def test_no_threshold_under_the_floor() -> None:
     confidence = np.array([0.05, 0.2, 0.9, 0.95])
     right = np.array([True, True, True, True])
-    assert choose_threshold(confidence, right, 0.03) == BELIEVED
+    assert choose_threshold(confidence, right, 0.03) == OK_FLOOR
