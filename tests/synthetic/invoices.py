@@ -67,6 +67,8 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FAMILIES = {
     "sans": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
     "serif": ("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf"),
+    "condensed": ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf"),  # till rolls
+    "mono": ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"),
 }
 CENT = Decimal("0.01")
 A4_INCHES = (8.27, 11.69)
@@ -157,11 +159,11 @@ def encode_pages(pages: list[Image.Image]) -> tuple[bytes, str]:
 
 
 @cache
-def _font(family: str, bold: bool, size: int) -> ImageFont.FreeTypeFont:
+def load_font(family: str, bold: bool, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / FAMILIES[family][bold]), size)
 
 
-def _money(value: Decimal) -> Decimal:
+def to_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -262,9 +264,9 @@ def _items(rng: random.Random, labels: Labels, count: int) -> list[LineItem]:
             if rng.random() < 0.8
             else Decimal(rng.choice(("0.5", "1.5", "2.5", "7.5")))
         )
-        price = _money(Decimal(rng.randint(150, 90000)) / 100)
+        price = to_cents(Decimal(rng.randint(150, 90000)) / 100)
         description = rng.choice(labels.items)
-        items.append(LineItem(description, quantity, price, _money(quantity * price)))
+        items.append(LineItem(description, quantity, price, to_cents(quantity * price)))
     return items
 
 
@@ -299,7 +301,7 @@ class _Page:
         return round(value * self.scale)
 
     def font(self, size: float, bold: bool = False) -> ImageFont.FreeTypeFont:
-        return _font(self.family, bold, self.px(size))
+        return load_font(self.family, bold, self.px(size))
 
     def text(
         self,
@@ -412,7 +414,7 @@ def make_invoice(seed: int, **choices: Any) -> SyntheticInvoice:
     items = _items(rng, labels, _item_count(rng, pages))
     rate = Decimal(str(rng.choice(locale.tax_rates)))
     net = sum((item.amount for item in items), Decimal(0))
-    tax = _money(net * rate / 100)
+    tax = to_cents(net * rate / 100)
     total = net + tax
     other_totals: tuple[Decimal, ...] = ()
     errors: tuple[str, ...] = ()

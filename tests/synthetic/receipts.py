@@ -1,7 +1,7 @@
 """A seeded generator of till receipts (a printed roll) with their ground truth.
 
 ``make_receipt(seed, **choices)`` draws every choice it is not given from
-``random.Random(seed)`` and renders one narrow page with PIL in a monospace or sans font. The
+``random.Random(seed)`` and renders one narrow page with PIL in a monospace or condensed font. The
 truth has the built-in ``receipt`` type's fields, in the shape of ``sroie/key/NNN.json``: the
 company (the legal name line, without its registration number), the address (its lines joined
 by spaces), the date and the total paid. Choices:
@@ -27,22 +27,15 @@ import datetime
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from tests.synthetic.invoices import encode_pages
+from tests.synthetic.examples import document_seed
+from tests.synthetic.invoices import encode_pages, load_font, to_cents
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-FONTS = {
-    "mono": ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"),
-    "sans": ("DejaVuSansCondensed.ttf", "DejaVuSansCondensed-Bold.ttf"),
-}
 GENERATOR_VERSION = "2"  # bump when the renders change: cached readings are keyed by it
-CENT = Decimal("0.01")
 NICKEL = Decimal("0.05")
 
 
@@ -279,15 +272,6 @@ class SyntheticReceipt:
         return encode_pages(self.pages)
 
 
-@cache
-def _font(family: str, bold: bool, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_DIR / FONTS[family][bold]), size)
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def _amount(value: Decimal, region: str) -> str:
     text = f"{value:,.2f}"
     return text.replace(",", " ").replace(".", ",") if region == "eu" else text
@@ -327,7 +311,7 @@ class _Roll:
         draw = ImageDraw.Draw(image)
         y = self.margin
         for left, middle, right, bold, scale in self.rows:
-            font = _font(self.family, bold, round(self.size * scale))
+            font = load_font(self.family, bold, round(self.size * scale))
             if middle:
                 font = _fitting(
                     draw, middle, self.family, bold, font.size, self.width - 2 * self.margin
@@ -347,10 +331,10 @@ def _fitting(
 ) -> ImageFont.FreeTypeFont:
     """The font at ``size`` or smaller in which the text fits the roll (the truth is what is
     printed: a line is never cut)."""
-    font = _font(family, bold, size)
+    font = load_font(family, bold, size)
     while size > 8 and draw.textlength(text, font=font) > width:
         size -= 1
-        font = _font(family, bold, size)
+        font = load_font(family, bold, size)
     return font
 
 
@@ -393,7 +377,7 @@ def make_receipt(seed: int, **choices: Any) -> SyntheticReceipt:
     noise = choose("noise", (0.0, 0.3, 0.6))
     rotation = choose("rotation", (0.0, 0.0, -0.8, 0.6))
     fade = choose("fade", (0, 0, 60, 100))
-    family = choose("family", ("mono", "mono", "sans"))
+    family = choose("family", ("mono", "mono", "condensed"))
 
     roll = _Roll(rng.choice((520, 600, 680)), family, rng.choice((19, 21, 23)), fade)
     company = _company(rng, region)
@@ -476,7 +460,7 @@ def _print_items(roll: _Roll, rng: random.Random, region: str) -> tuple[Decimal,
     subtotal, count = Decimal(0), 0
     for _ in range(rng.randint(1, 9)):
         quantity = rng.choice((1, 1, 1, 2, 3, 5))
-        price = _money(Decimal(rng.randint(50, 4000)) / 100)
+        price = to_cents(Decimal(rng.randint(50, 4000)) / 100)
         amount = price * quantity
         name = rng.choice(ITEMS)
         code = " SR" if region == "my" and rng.random() < 0.5 else ""
@@ -500,9 +484,9 @@ def _print_totals(
     tax_name, rate = rng.choice(region.taxes)
     if tax_inclusive:
         gross = subtotal
-        tax = _money(gross * rate / (1 + rate))
+        tax = to_cents(gross * rate / (1 + rate))
     else:
-        tax = _money(subtotal * rate)
+        tax = to_cents(subtotal * rate)
         gross = subtotal + tax
         roll.row(rng.choice(SUBTOTALS[region_name]), _amount(subtotal, region_name))
         roll.row(f"{tax_name} @{rate * 100:.0f}%" if region is MY else tax_name,
@@ -521,8 +505,8 @@ def _print_totals(
     if tender == "cash":
         notes = [Decimal(n) for n in (5, 10, 20, 50, 100, 200, 500, 1000) if n >= total]
         paid = total if rng.random() < 0.2 or not notes else rng.choice(notes[:2])
-        roll.row(rng.choice(CASH[region_name]), _amount(_money(paid), region_name))
-        roll.row(rng.choice(CHANGE[region_name]), _amount(_money(paid - total), region_name))
+        roll.row(rng.choice(CASH[region_name]), _amount(to_cents(paid), region_name))
+        roll.row(rng.choice(CHANGE[region_name]), _amount(to_cents(paid - total), region_name))
     elif tender == "card":
         roll.row(rng.choice(CARDS), _amount(total, region_name))
     roll.rule()
@@ -550,10 +534,10 @@ def _print_total(roll: _Roll, label: str, amount: str, currency: str, arrangemen
 
 def _print_summary(roll: _Roll, region: Region, total: Decimal) -> None:
     tax_name, rate = region.taxes[0]
-    net = _money(total / (1 + rate))
+    net = to_cents(total / (1 + rate))
     roll.row(f"{tax_name} Summary", "Amount  Tax")
     roll.row(f"SR @ {rate * 100:.0f}%", f"{net:.2f}  {total - net:.2f}")
 
 
 def make_receipts(count: int, seed: int = 0, **choices: Any) -> list[SyntheticReceipt]:
-    return [make_receipt(seed * 100_003 + index, **choices) for index in range(count)]
+    return [make_receipt(document_seed(seed, index), **choices) for index in range(count)]

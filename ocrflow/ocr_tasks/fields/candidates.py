@@ -39,6 +39,7 @@ from ocrflow.ocr_tasks.fields.locales import (
     label_words,
     parse_amounts,
 )
+from ocrflow.ocr_tasks.fields.localise import is_total
 from ocrflow.ocr_tasks.fields.rules import (
     TOP_LINES,
     is_own_label,
@@ -48,7 +49,7 @@ from ocrflow.ocr_tasks.fields.rules import (
     starts_title,
     without_own_label,
 )
-from ocrflow.ocr_tasks.fields.shares import is_total, printed_rates, rate_share
+from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import check_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec

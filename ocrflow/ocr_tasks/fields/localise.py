@@ -41,7 +41,7 @@ def localised(spec: FieldSpec) -> FieldSpec:
     """The spec with its rule's labels extended and patterns filled in for its locale."""
     locale = get_locale(spec.locale)
     rule = spec.rule
-    concept = rule.concept if rule.concept is not None else _default_concept(spec.name)
+    concept = _concept(spec)
     pieces = _pieces(locale)
     labels = rule.labels
     exclude = rule.exclude
@@ -66,8 +66,16 @@ def localised(spec: FieldSpec) -> FieldSpec:
     return replace(spec, rule=filled)
 
 
-def _default_concept(name: str) -> str | None:
-    return name if name in concepts() else None
+def _concept(spec: FieldSpec) -> str | None:
+    """The label concept the field's words come from: its rule's, else its name's."""
+    if spec.rule.concept is not None:
+        return spec.rule.concept
+    return spec.name if spec.name in concepts() else None
+
+
+def is_total(spec: FieldSpec) -> bool:
+    """Whether the field is a document's total (the amount paid or payable)."""
+    return _concept(spec) in TOTAL_CONCEPTS
 
 
 def _fill(pattern: str | None, pieces: dict[str, str]) -> str | None:

@@ -17,7 +17,8 @@ from ocrflow.ocr_tasks.fields.layout import (
     right_of,
 )
 from ocrflow.ocr_tasks.fields.locales import is_document_title
-from ocrflow.ocr_tasks.fields.shares import is_total, printed_rates, rate_share
+from ocrflow.ocr_tasks.fields.localise import is_total
+from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec

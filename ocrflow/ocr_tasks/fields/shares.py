@@ -9,21 +9,13 @@ import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from ocrflow.ocr_tasks.fields.checks import TOLERANCE
 from ocrflow.ocr_tasks.fields.layout import Line
-from ocrflow.ocr_tasks.fields.localise import TOTAL_CONCEPTS
-from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldValue
 
 _RATE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,2})?)\s?%")
 MAX_RATE = Decimal("0.30")  # a tax or service charge rate; a larger percentage is a discount
 MIN_SHARE = Decimal("0.10")  # smaller amounts match some rate of some amount by chance
-CENT = Decimal("0.01")
-
-
-def is_total(spec: FieldSpec) -> bool:
-    """Whether the field is a document's total (the amount paid or payable)."""
-    concept = spec.rule.concept if spec.rule.concept is not None else spec.name
-    return concept in TOTAL_CONCEPTS
 
 
 def printed_rates(lines: Iterable[Line]) -> frozenset[Decimal]:
@@ -44,6 +36,6 @@ def rate_share(value: FieldValue, amounts: Sequence[Decimal], rates: frozenset[D
             continue
         for rate in rates:
             parts = (other * rate / (1 + rate), other * rate, other / (1 + rate))
-            if any(abs(part - value) <= CENT for part in parts):
+            if any(abs(part - value) <= TOLERANCE for part in parts):
                 return True
     return False
