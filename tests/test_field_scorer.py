@@ -88,6 +88,7 @@ def test_two_totals_that_disagree_go_to_review_with_both_values() -> None:
 
 def test_one_clear_total_is_ok_with_a_probability() -> None:
     page = make_page(("SHOP SDN BHD", 10, 10), ("ITEM", 20, 200), ("3.00", 400, 200),
+                     ("ITEM", 20, 230), ("21.99", 400, 230),
                      ("TOTAL", 20, 300), ("24.99", 400, 300))  # fmt: skip
     total = by_name(extract_fields(Receipt, [page], model=LABELLED))["total"]
     assert (total.value, total.status) == (Decimal("24.99"), "ok")

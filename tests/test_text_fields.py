@@ -176,3 +176,13 @@ def test_a_legal_form_misread_with_a_digit_still_marks_a_company() -> None:
     pattern = re.compile(company_pattern(region="my"))
     assert pattern.search("99 SPEED MART 5/B (519537-X)")
     assert not pattern.search("5 kg")
+
+
+def test_a_page_in_a_language_with_marks_keeps_its_neighbours_marks() -> None:
+    """A German till roll prints a French shop's name; only pages in languages that write no
+    marks (English, Malay) lose the recogniser's stray accents."""
+    german = _lines("Épicerie Green", "Datum 31.05.2019", "MwSt 19%", "Gesamtbetrag 9,00")
+    assert tidy_text("Épicerie Green", document_letters(german, "auto")) == "Épicerie Green"
+    assert "é" in document_letters(german, "de-DE")
+    malaysian = _lines("Épicerie Green", "GST REG NO: 000123456789", "TOTAL 9.00")
+    assert tidy_text("Épicerie Green", document_letters(malaysian, "auto")) == "Epicerie Green"

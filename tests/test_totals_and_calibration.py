@@ -8,10 +8,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from ocrflow.ocr_tasks.fields.candidates import FEATURES, field_candidates, rounding_adjustments
-from ocrflow.ocr_tasks.fields.decide import decide
+from ocrflow.ocr_tasks.fields.candidates import FEATURES, field_candidates
+from ocrflow.ocr_tasks.fields.decide import decide, to_result
 from ocrflow.ocr_tasks.fields.layout import has_excluded_label, page_lines
 from ocrflow.ocr_tasks.fields.locales import implied_locale
+from ocrflow.ocr_tasks.fields.rounding import rounding_adjustments
+from ocrflow.ocr_tasks.fields.rules import extract_declared
 from ocrflow.ocr_tasks.fields.scorer import (
     DECISION_FEATURES,
     FieldModel,
@@ -148,3 +150,87 @@ def test_a_value_the_scorer_does_not_believe_is_never_ok() -> None:
     confidence = decision_confidence(constant, rows)
     assert confidence[0] < 0.01  # the score, read within the log-odds clip
     assert confidence[1] == pytest.approx(1 / (1 + np.exp(-3.5)))
+
+
+def _rule_total(*rows: tuple[str, float, float]) -> object:
+    (found,) = [r for r in extract_declared([TOTAL], page_lines([make_page(*rows)]))]
+    return found.value
+
+
+def test_the_hand_rules_take_the_amount_left_after_a_printed_rounding() -> None:
+    assert _rule_total(*ROUNDED_RECEIPT) == Decimal("60.30")
+    # The rounded amount printed above a tax summary that repeats the exact sum.
+    summary = (
+        ("TOTAL ROUNDED", 40, 300),
+        ("33.90", 400, 300),
+        ("ROUNDING ADJUSTMENT", 40, 330),
+        ("-0.02", 400, 330),
+        ("GST SUMMARY", 40, 360),
+        ("TOTAL", 40, 390),
+        ("33.92", 400, 390),
+    )
+    assert _rule_total(*summary) == Decimal("33.90")
+    unrounded = (("TOTAL", 40, 300), ("60.31", 400, 300), ("CASH", 40, 330), ("70.00", 400, 330))
+    assert _rule_total(*unrounded) == Decimal("60.31")
+
+
+ITEMISED_RECEIPT = (
+    ("KEDAI ABC SDN BHD", 40, 10),
+    ("TEH TARIK", 40, 100),
+    ("5 x 3.10", 40, 125),
+    ("15.50", 400, 125),
+    ("ROTI CANAI 1 X 4.20 4.20", 40, 150),
+    ("1 X", 40, 175),
+    ("3.02", 400, 200),
+    ("3.02", 400, 225),
+    ("MEE GORENG 12.00", 40, 250),
+    ("34.72", 400, 300),
+    ("CASH", 40, 330),
+    ("50.00", 400, 330),
+    ("CHANGE", 40, 360),
+    ("15.28", 400, 360),
+)
+
+
+def test_an_amount_the_items_above_it_add_up_to_is_marked() -> None:
+    rows = _rows(*ITEMISED_RECEIPT)
+    # 15.50 + 4.20 + 3.02 + 12.00: the unit prices and the repeated 3.02 are no items.
+    assert rows[Decimal("34.72")]["items_sum"] == 1.0
+    assert rows[Decimal("50.00")]["items_sum"] == 0.0
+    assert rows[Decimal("15.28")]["items_sum"] == 0.0
+    assert rows[Decimal("15.50")]["items_sum"] == 0.0  # one item is no sum
+
+
+def test_the_items_add_up_to_a_total_give_or_take_a_printed_rounding() -> None:
+    rows = _rows(
+        ("A4 PAPER 10.41", 40, 100),
+        ("TAPE 2.50", 40, 125),
+        ("TOTAL 12.90", 40, 200),
+        ("ROUNDING ADJ -0.01", 40, 230),
+        ("CASH 20.00", 40, 260),
+    )
+    assert rows[Decimal("12.90")]["items_sum"] == 1.0
+    assert rows[Decimal("20.00")]["items_sum"] == 0.0
+
+
+def _learned_total(*rows: tuple[str, float, float]) -> tuple[object, str, str | None]:
+    sure = FieldModel(
+        scorer=linear(FEATURES, {"label_left": 8.0}, -4.0),
+        calibration=linear(DECISION_FEATURES, {}, 6.0),  # 0.998 whatever the decision
+        threshold=0.8,
+    )
+    found = field_candidates(TOTAL, page_lines([make_page(*rows)]), {})
+    result = to_result(decide(found, sure))
+    assert result is not None
+    return result.value, result.status, result.reason
+
+
+def test_a_total_nothing_adds_up_to_goes_to_review_however_sure_the_model() -> None:
+    items = (("PEN BLUE", 40, 100), ("17.94", 400, 100), ("NASI LEMAK", 40, 125),
+             ("24.74", 400, 125))  # fmt: skip
+    # The OCR read "(Inclusive of GST) 113.98" as "L3.)98": the items give no 98.00.
+    value, status, reason = _learned_total(*items, ("TOTAL", 40, 200), ("98.00", 400, 200))
+    assert (value, status) == (Decimal("98.00"), "needs_review")
+    assert reason is not None and "nothing on the document adds up to total 98.00" in reason
+    value, status, reason = _learned_total(*items, ("TOTAL", 40, 200), ("42.68", 400, 200))
+    assert (value, status, reason) == (Decimal("42.68"), "ok", None)

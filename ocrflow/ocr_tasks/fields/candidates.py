@@ -23,23 +23,21 @@ import numpy as np
 from numpy.typing import NDArray
 from rapidfuzz import fuzz
 
+from ocrflow.ocr_tasks.fields.items import Item, is_items_sum, line_items
 from ocrflow.ocr_tasks.fields.layout import (
     Line,
     find_label,
     fold,
     has_excluded_label,
     on_every_page,
-    right_of,
     same_row,
 )
 from ocrflow.ocr_tasks.fields.locales import (
-    get_locale,
     is_address_line,
     is_document_title,
-    label_words,
-    parse_amounts,
 )
 from ocrflow.ocr_tasks.fields.localise import is_total
+from ocrflow.ocr_tasks.fields.rounding import rounding_adjustments, rounding_direction
 from ocrflow.ocr_tasks.fields.rules import (
     TOP_LINES,
     is_own_label,
@@ -62,7 +60,7 @@ FEATURES: tuple[str, ...] = (
     "implausible", "letters", "digits", "pattern", "length", "recurs", "order", "is_first",
     "is_last", "rule_pick", "line_index", "block_lines", "block_start", "stop_inside",
     "skip_inside", "stop_after", "first_after_anchor", "address_first", "address_last",
-    "address_share", "priced", "difference_of_two", "sum_of_two", "rounding",
+    "address_share", "priced", "difference_of_two", "sum_of_two", "rounding", "items_sum",
     "upper", "words", "every_page",
 )  # fmt: skip
 _EXCLUDED = FEATURES.index("excluded")
@@ -100,12 +98,13 @@ def field_candidates(
     index = {id(line): i for i, line in enumerate(lines)}
     amounts = sorted({c.value for c in found if isinstance(c.value, Decimal)})
     adjustments = rounding_adjustments(lines, spec.locale) if amounts else frozenset()
+    items = line_items(spec, lines) if amounts else []
     rates = printed_rates(lines) if amounts and is_total(spec) else frozenset()
     repeated = on_every_page(lines)
     rows = [
         _features(spec, c, found, lines, rule_result)
         + _block_features(spec, c, lines, index, anchor)
-        + _agreement_features(c, amounts, adjustments)
+        + _agreement_features(c, amounts, adjustments, _sum_of_items(c, items, index, adjustments))
         + [float(bool(c.lines) and all(line.text.strip() in repeated for line in c.lines))]
         for c in found
     ]
@@ -450,13 +449,26 @@ def _shape_features(
     ]
 
 
+def _sum_of_items(
+    candidate: Candidate, items: Sequence[Item], index: Mapping[int, int],
+    adjustments: frozenset[Decimal],
+) -> bool:  # fmt: skip
+    value = candidate.value
+    if not isinstance(value, Decimal) or not candidate.lines or value <= 0:
+        return False
+    return is_items_sum(value, index[id(candidate.lines[0])], items, adjustments)
+
+
 def _agreement_features(
-    candidate: Candidate, amounts: Sequence[Decimal], adjustments: frozenset[Decimal]
+    candidate: Candidate,
+    amounts: Sequence[Decimal],
+    adjustments: frozenset[Decimal],
+    items_sum: bool,
 ) -> list[float]:
     """Whether two other amounts on the document differ by this one (cash − change = total)
     or add up to it (net + tax = total); whether a printed cash rounding turns another amount
-    into this one (+1) or this one into another (−1); how much of its text is upper case; its
-    words."""
+    into this one (+1) or this one into another (−1); whether the items above it add up to it;
+    how much of its text is upper case; its words."""
     value, raw = candidate.value, candidate.raw
     difference = total = False
     rounding = 0.0
@@ -465,45 +477,22 @@ def _agreement_features(
         others = [a for a in amounts if a != value and a > 0]
         difference = any(a - value in present and a - value != value for a in others if a > value)
         total = any(value - a in present and value - a != a for a in others if a < value)
-        rounding = _rounding(value, others, adjustments)
+        rounding = rounding_direction(value, others, adjustments)
     letters = [c for c in raw if c.isalpha()]
     upper = sum(c.isupper() for c in letters) / max(len(letters), 1)
-    return [float(difference), float(total), rounding, upper, math.log1p(len(raw.split()))]
+    words = math.log1p(len(raw.split()))
+    return [float(difference), float(total), rounding, float(items_sum), upper, words]
 
 
-MAX_ROUNDING = Decimal("0.50")  # cash rounding goes to 0.05, 0.10 or a whole unit at most
-_ROUNDING_UNITS = tuple(Decimal(u) for u in ("1", "0.50", "0.10", "0.05"))
+_ARITHMETIC = [FEATURES.index(name) for name in ("difference_of_two", "sum_of_two", "items_sum")]
+_ROUNDING = FEATURES.index("rounding")
 
 
-def rounding_adjustments(lines: Sequence[Line], locale: str) -> frozenset[Decimal]:
-    """The sizes of the cash roundings the document prints (``Rounding Adj -0.01``), read on
-    the label's line or the line right of it."""
-    words = label_words("rounding")
-    parsing = get_locale(locale)
-    found: set[Decimal] = set()
-    for line in lines:
-        if not any(find_label(line.text, word) for word in words):
-            continue
-        for text in (line.text, *(other.text for other in right_of(line, lines)[:1])):
-            found |= {abs(a.value) for a in parse_amounts(text, parsing)}
-    return frozenset(a for a in found if 0 < a <= MAX_ROUNDING)
-
-
-def _rounding(value: Decimal, others: Sequence[Decimal], adjustments: frozenset[Decimal]) -> float:
-    """+1 when a printed rounding makes another amount this rounder one (the amount to pay
-    after ``Rounding Adj``), −1 when it makes this one a rounder other (the sum before it)."""
-    for other in others:
-        if abs(other - value) in adjustments:
-            ours, theirs = _roundness(value), _roundness(other)
-            if ours != theirs:
-                return 1.0 if ours > theirs else -1.0
-    return 0.0
-
-
-def _roundness(value: Decimal) -> int:
-    """How coarse a unit the amount is a multiple of: 4 for whole units, 0 for none of them."""
-    units = len(_ROUNDING_UNITS)
-    return next((units - i for i, unit in enumerate(_ROUNDING_UNITS) if value % unit == 0), 0)
+def adds_up(row: NDArray[np.float64]) -> bool:
+    """Whether the document's other amounts give this one (a candidate's :data:`FEATURES`):
+    two add up to it or differ by it (net + tax, cash − change), the items above it add up
+    to it, or a printed rounding makes it of another."""
+    return bool(any(row[i] > 0 for i in _ARITHMETIC) or row[_ROUNDING] > 0)
 
 
 def _same_value(candidate: Candidate, rule_result: FieldResult | None) -> bool:

@@ -21,10 +21,12 @@ from ocrflow.ocr_tasks.fields.candidates import (
     FEATURES,
     Candidate,
     CandidateSet,
+    adds_up,
     field_candidates,
 )
 from ocrflow.ocr_tasks.fields.checks import cross_field_checks
 from ocrflow.ocr_tasks.fields.layout import Line
+from ocrflow.ocr_tasks.fields.localise import is_total
 from ocrflow.ocr_tasks.fields.rules import extract_declared
 from ocrflow.ocr_tasks.fields.scorer import (
     Example,
@@ -120,6 +122,8 @@ class Decision:
     confidence: float
     threshold: float
     runner_up: Candidate | None
+    # A total that nothing else on the document adds up to (see :func:`adds_up`).
+    unsupported: bool = False
 
 
 def decide(found: CandidateSet, model: FieldModel) -> Decision:
@@ -138,7 +142,9 @@ def decide(found: CandidateSet, model: FieldModel) -> Decision:
         if close and other.value != found.candidates[best].value:
             runner_up = other
             break
-    return Decision(found.spec, found.candidates[best], confidence, model.threshold, runner_up)
+    unsupported = is_total(found.spec) and not adds_up(found.features[best])
+    chosen = found.candidates[best]
+    return Decision(found.spec, chosen, confidence, model.threshold, runner_up, unsupported)
 
 
 def extract_learned(
@@ -202,6 +208,11 @@ def _agreed(result: FieldResult, by_rules: FieldResult | None) -> FieldResult:
 def _review_reason(decision: Decision) -> str | None:
     chosen, other = decision.chosen, decision.runner_up
     if decision.confidence >= decision.threshold:
+        if decision.unsupported and chosen is not None:
+            return (
+                f"nothing on the document adds up to {decision.spec.name} {_shown(chosen.value)}"
+                " (no items, two amounts or a rounding give it)"
+            )
         return None
     if chosen is not None and other is not None:
         return (

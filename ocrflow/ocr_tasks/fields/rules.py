@@ -18,6 +18,7 @@ from ocrflow.ocr_tasks.fields.layout import (
 )
 from ocrflow.ocr_tasks.fields.locales import is_document_title
 from ocrflow.ocr_tasks.fields.localise import is_total
+from ocrflow.ocr_tasks.fields.rounding import after_rounding
 from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value, values_in
@@ -108,10 +109,24 @@ def _labelled(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
     best_rank = min(rank for rank, _ in parsed)
     best = [c for rank, c in parsed if rank == best_rank]
     if spec.rule.pick == "last":
-        return best[-1]
-    if spec.rule.pick == "largest" and spec.kind in ("amount", "int"):
-        return max(best, key=_numeric)
-    return best[0]
+        chosen = best[-1]
+    elif spec.rule.pick == "largest" and spec.kind in ("amount", "int"):
+        chosen = max(best, key=_numeric)
+    else:
+        chosen = best[0]
+    return _rounded(spec, chosen, lines) if is_total(spec) else chosen
+
+
+def _rounded(spec: FieldSpec, chosen: Candidate, lines: Sequence[Line]) -> Candidate:
+    """The amount to pay when a cash rounding of the chosen total is printed after it."""
+    value = chosen.found.value if chosen.found else None
+    if not isinstance(value, Decimal) or not chosen.lines:
+        return chosen
+    rounded = after_rounding(spec, value, chosen.lines[-1], lines)
+    if rounded is None:
+        return chosen
+    line, found = rounded
+    return Candidate(line.text, (line,), found)
 
 
 def _parts_of_totals(spec: FieldSpec, lines: Sequence[Line]) -> set[FieldValue]:

@@ -107,4 +107,8 @@ def _implied_languages(texts: tuple[str, ...]) -> tuple[str, ...]:
 
 @cache
 def _letters(languages: tuple[str, ...]) -> frozenset[str]:
-    return frozenset("".join(language_letters(language) for language in languages))
+    """The marked letters of ``languages``; every language's when one of them writes any: a
+    German till roll prints a French shop's name (``Épicerie Green``), while a recogniser's
+    stray accent on an English or Malay page has no language behind it."""
+    own = "".join(language_letters(language) for language in languages)
+    return frozenset(language_letters("*") if own else "")
