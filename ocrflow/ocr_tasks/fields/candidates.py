@@ -484,15 +484,15 @@ def _agreement_features(
     return [float(difference), float(total), rounding, float(items_sum), upper, words]
 
 
-_ARITHMETIC = [FEATURES.index(name) for name in ("difference_of_two", "sum_of_two", "items_sum")]
-_ROUNDING = FEATURES.index("rounding")
+_SUPPORT = [FEATURES.index(name) for name in ("difference_of_two", "sum_of_two", "items_sum",
+                                              "rounding")]  # fmt: skip
 
 
 def adds_up(row: NDArray[np.float64]) -> bool:
     """Whether the document's other amounts give this one (a candidate's :data:`FEATURES`):
     two add up to it or differ by it (net + tax, cash − change), the items above it add up
-    to it, or a printed rounding makes it of another."""
-    return bool(any(row[i] > 0 for i in _ARITHMETIC) or row[_ROUNDING] > 0)
+    to it, or a printed rounding turns another amount into it."""
+    return bool((row[_SUPPORT] > 0).any())
 
 
 def _same_value(candidate: Candidate, rule_result: FieldResult | None) -> bool:
