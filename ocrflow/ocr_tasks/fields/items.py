@@ -57,12 +57,16 @@ def is_items_sum(
 ) -> bool:
     """Whether ``value`` is the sum of two or more consecutive items printed above its line,
     exactly or give or take a printed rounding (``adjustments``)."""
-    above = [item.amount for item in items if item.line_index < line_index]
-    allowed = {Decimal(0), *adjustments}
-    for start in range(len(above)):
-        running = above[start]
-        for amount in above[start + 1 :]:
-            running += amount
-            if abs(value - running) in allowed:
+    prefix = [Decimal(0)]
+    for item in items:
+        if item.line_index < line_index:
+            prefix.append(prefix[-1] + item.amount)
+    # Items are positive, so the running sums rise and each names one place.
+    start_of = {running: i for i, running in enumerate(prefix)}
+    targets = {value, *(value + a for a in adjustments), *(value - a for a in adjustments)}
+    for end in range(2, len(prefix)):
+        for target in targets:
+            start = start_of.get(prefix[end] - target)
+            if start is not None and end - start >= 2:
                 return True
     return False
