@@ -153,7 +153,7 @@ def test_a_value_the_scorer_does_not_believe_is_never_ok() -> None:
 
 
 def _rule_total(*rows: tuple[str, float, float]) -> object:
-    (found,) = [r for r in extract_declared([TOTAL], page_lines([make_page(*rows)]))]
+    (found,) = extract_declared([TOTAL], page_lines([make_page(*rows)]))
     return found.value
 
 
