@@ -115,6 +115,16 @@ def test_a_title_printed_over_two_lines_is_not_the_company(scorer: str) -> None:
         ("PREPAY CHIT NUMBER 29721", False),
         ("TEL: 03-4161 8936", False),
         ("Seksyen U3 Shah Alam, 40150", True),
+        # A house number glued to its street, a unit code before it, streets in one word.
+        ("54,JALANSS23/11.", True),
+        ("K3-113, JL IBRAHIM SULTAN", True),
+        ("Bahnhofstr. 110", True),
+        ("Marktplatz 68", True),
+        # A company's legal form is no place name (KG, not Kampung).
+        ("Boulangerie Dupont KG", False),
+        ("IKEA Cheras", False),
+        ("Site: 1046", False),
+        ("Ministry of Finance", False),
     ],
 )
 def test_address_lines(line: str, postal: bool) -> None:
@@ -186,3 +196,39 @@ def test_a_page_in_a_language_with_marks_keeps_its_neighbours_marks() -> None:
     assert "é" in document_letters(german, "de-DE")
     malaysian = _lines("Épicerie Green", "GST REG NO: 000123456789", "TOTAL 9.00")
     assert tidy_text("Épicerie Green", document_letters(malaysian, "auto")) == "Epicerie Green"
+
+
+@pytest.mark.parametrize(
+    "before_street",
+    [
+        ("IKEA Cheras",),  # a branch's name
+        ("Site: 1046",),  # a site number
+        ("formerly known as", "Golden Arches Restaurants Sdn Bhd", "Licensee of McDonald's"),
+    ],
+)
+def test_an_address_starts_on_its_street(before_street: tuple[str, ...]) -> None:
+    page = make_page(
+        *((text, 40, 10 + 25 * i) for i, text in enumerate((
+            "IKANO HANDEL SDN BHD", *before_street, "No 2A Jalan Cochrane", "Taman Maluri",
+            "55100 KUALA LUMPUR", "TEL: 03-7952 7575", "TOTAL 16.50",
+        )))
+    )  # fmt: skip
+    for scorer in ("rules", "auto"):
+        address = by_name(extract_fields("receipt", [page], scorer=scorer))["address"]  # type: ignore[arg-type]
+        assert address.value == "No 2A Jalan Cochrane Taman Maluri 55100 KUALA LUMPUR", scorer
+
+
+def test_a_name_with_its_registration_number_anchors_the_address() -> None:
+    page = make_page(
+        ("UNIQUE CAHAYA (635978-H)", 40, 10),
+        ("NO 237, PERSIARAN PERDANA,", 40, 35),
+        ("TAMAN BUKIT INDAH,", 40, 60),
+        ("75000 MELAKA, MALAYSIA", 40, 85),
+        ("TEL: 08-8117010", 40, 110),
+        ("TOTAL 16.50", 40, 300),
+    )
+    fields = by_name(extract_fields("receipt", [page], scorer="rules"))
+    assert fields["company"].value == "UNIQUE CAHAYA"
+    assert fields["address"].value == (
+        "NO 237, PERSIARAN PERDANA, TAMAN BUKIT INDAH, 75000 MELAKA, MALAYSIA"
+    )

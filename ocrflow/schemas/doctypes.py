@@ -60,7 +60,8 @@ class FieldRule:
     * ``after``: the block of lines following the field named by ``after``, which must be
       declared earlier (an address under the company name): up to ``max_lines`` lines, lines
       matching ``skip`` (and ``stop`` lines before the block starts) left out, ending before
-      a line matching ``stop``.
+      a line matching ``stop``. With ``postal`` the block is a postal address: lines
+      before its first address line (a branch name, a site number) are left out.
     * ``anywhere``: the first line, in reading order, holding a value (``pattern`` or a value
       that parses as the field's type).
 
@@ -96,6 +97,7 @@ class FieldRule:
     skip: str | None = None
     after: str | None = None
     max_lines: int = 3
+    postal: bool = False
     fallback_anywhere: bool = False
     pick: Pick = "first"
     required: bool = True
@@ -227,7 +229,12 @@ class Receipt(DocumentType):
     address: Annotated[
         str | None,
         FieldRule(
-            position="after", after="company", stop=_ADDRESS_STOP, skip=_ADDRESS_SKIP, max_lines=5
+            position="after",
+            after="company",
+            stop=_ADDRESS_STOP,
+            skip=_ADDRESS_SKIP,
+            max_lines=5,
+            postal=True,
         ),
     ] = None
     date: Annotated[

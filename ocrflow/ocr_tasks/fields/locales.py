@@ -645,7 +645,7 @@ def is_address_line(text: str) -> bool:
     folded = _words_only(text)
     if _ADDRESS_NUMBER.search(text) or _address_words().search(folded):
         return True
-    return any(suffix in folded for suffix in _ADDRESS_SUFFIXES)
+    return _ADDRESS_SUFFIXES.search(folded) is not None
 
 
 # A postcode (four or five digits before the town, or last after a comma; the UK's), or a
@@ -653,10 +653,10 @@ def is_address_line(text: str) -> bool:
 _ADDRESS_NUMBER = re.compile(
     r"(?<![\d.,:/-])\d{4,5}(?=\s*[^\W\d_]{2,})|,\s*\d{4,5}\W*$"
     r"|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b"
-    r"|^\W*\d{1,5}[A-Z]?(?:-\d{1,4}[A-Z]?)?,?\s+[^\W\d]{2,}"
+    r"|^\W*[A-Z]?\d{1,5}[A-Z]?(?:-\d{1,4}[A-Z]?)?(?:,\s*|\s+)[^\W\d]{2,}"
 )
-# Street words written on the end of a name (Hauptstraße, Lindenweg, Keizersgracht).
-_ADDRESS_SUFFIXES = ("straße", "strasse", "gasse", "allee", "straat", "gracht")
+# Street words written on the end of a name (Hauptstraße, Bahnhofstr., Marktplatz).
+_ADDRESS_SUFFIXES = re.compile(r"\w(?:straße|strasse|str|gasse|allee|platz|straat|gracht)\b")
 
 
 @cache

@@ -16,7 +16,7 @@ from ocrflow.ocr_tasks.fields.layout import (
     on_every_page,
     right_of,
 )
-from ocrflow.ocr_tasks.fields.locales import is_document_title
+from ocrflow.ocr_tasks.fields.locales import is_address_line, is_document_title
 from ocrflow.ocr_tasks.fields.localise import is_total
 from ocrflow.ocr_tasks.fields.rounding import after_rounding
 from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
@@ -223,7 +223,7 @@ def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
             (
                 i
                 for i, line in enumerate(top)
-                if _name_like(line.text) and not starts_title(top, line)
+                if _name_like(_removed(spec, line.text)) and not starts_title(top, line)
             ),
             None,
         )
@@ -351,12 +351,20 @@ def _after(spec: FieldSpec, lines: Sequence[Line], anchor: tuple[Line, ...]) -> 
     block: list[Line] = []
     for line in lines[start:]:
         stop = rule.stop is not None and re.search(rule.stop, line.text) is not None
-        if len(block) >= rule.max_lines or (stop and block):
+        if (stop and block) or len(block) == 2 * rule.max_lines:
             break
-        if stop or (rule.skip and re.search(rule.skip, line.text)):
-            continue
-        block.append(line)
+        if not (stop or (rule.skip and re.search(rule.skip, line.text))):
+            block.append(line)
+    block = (postal_part(block) if rule.postal else block)[: rule.max_lines]
     if not block:
         return None
     text = " ".join(line.text.strip() for line in block)
     return Candidate(text, tuple(block), Found(text, text))
+
+
+def postal_part(block: Sequence[Line]) -> list[Line]:
+    """The block from its first line that reads as a postal address (the whole block when
+    none does): a branch name, a site number or a former name above the street is no part
+    of the address."""
+    first = next((i for i, line in enumerate(block) if is_address_line(line.text)), 0)
+    return list(block[first:])
