@@ -33,6 +33,9 @@ NO_MARKS = frozenset[str]()
         ("AUT0 SENG SDN BHD", "AUTO SENG SDN BHD"),
         ("81100 J0H0R BAHRU, 31400 IP0H", "81100 JOHOR BAHRU, 31400 IPOH"),
         ("Caf0 Sonne", "Cafo Sonne"),
+        ("B00K HARDWARE REST0RAN", "BOOK HARDWARE RESTORAN"),
+        ("G00D F00D", "GOOD FOOD"),
+        ("A00 0AA", "A00 0AA"),
         # Codes keep their digits: postcodes, unit numbers, road codes.
         ("London SW1A 1AA", "London SW1A 1AA"),
         ("London SW1A 0AA, JM0195368-D", "London SW1A 0AA, JM0195368-D"),
@@ -232,3 +235,18 @@ def test_a_name_with_its_registration_number_anchors_the_address() -> None:
     assert fields["address"].value == (
         "NO 237, PERSIARAN PERDANA, TAMAN BUKIT INDAH, 75000 MELAKA, MALAYSIA"
     )
+
+
+def test_a_brand_over_the_name_is_not_the_name() -> None:
+    page = make_page(
+        ("Markt", 60, 10),
+        ("Markt Hofmann & Co.", 40, 35),
+        ("Avenue Victor Hugo 92", 40, 60),
+        ("69001 Lyon", 40, 85),
+        ("TEL: 04-7811 2090", 40, 110),
+        ("TOTAL 16,50", 40, 300),
+    )
+    for scorer in ("rules", "auto"):
+        fields = by_name(extract_fields("receipt", [page], scorer=scorer))  # type: ignore[arg-type]
+        assert fields["company"].value == "Markt Hofmann & Co.", scorer
+        assert fields["address"].value == "Avenue Victor Hugo 92 69001 Lyon", scorer

@@ -229,6 +229,8 @@ def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
         )
     if start is None:
         return None
+    if start + 1 < len(top) and _brand_over(top[start], top[start + 1]):
+        start += 1
     block = name_block(first_page, start, pattern)
     text = _removed(spec, " ".join(line.text.strip() for line in block))
     return Candidate(text, tuple(block), Found(text, text))
@@ -324,6 +326,13 @@ def _wrapped(above: Line, line: Line, pattern: re.Pattern[str] | None) -> bool:
     same_size = 0.8 <= above.height / line.height <= 1.25
     own_form = pattern is not None and pattern.search(above.text) is not None
     return above.page == line.page and aligned and close and same_size and not own_form
+
+
+def _brand_over(above: Line, line: Line) -> bool:
+    """Whether the line above is a brand that the line opens with and goes on from
+    (``Markt`` over ``Markt Hofmann & Co.``): the name is the longer line."""
+    head, name = fold(above.text)[0], fold(line.text)[0]
+    return len(head) >= 3 and len(name) > len(head) and name.startswith(head)
 
 
 def _repeated_in(above: Line, line: Line) -> bool:

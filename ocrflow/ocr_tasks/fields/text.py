@@ -2,9 +2,10 @@
 
 A text field's value is the text of its lines; before it is stored, :func:`tidy_text` takes
 off stray punctuation at its ends, reads a digit inside a word as the letter it stands for
-(``FO0DICIOUS``, ``1DEA``, ``J1n``, every zero of ``J0H0R``) and a letter O inside a number
-as a zero (``29O``), and drops the marks of letters the document's languages do not write
-(``Restäurants`` on an English receipt). The field's raw text keeps what was read.
+(``FO0DICIOUS``, ``1DEA``, ``J1n``, every zero of ``J0H0R`` and ``B00K``) and a letter O
+inside a number as a zero (``29O``), and drops the marks of letters the document's
+languages do not write (``Restäurants`` on an English receipt). The field's raw text keeps
+what was read.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _repaired(word: str) -> str:
         return word.replace("O", "0").replace("o", "0")
     digits = [i for i, char in enumerate(word) if char.isdigit()]
     letters = sum(char.isalpha() for char in word)
-    if letters >= 3 and _zeros_for_os(word, digits):
+    if _zeros_for_os(word, digits, letters):
         return "".join(
             _LETTER_OF["0"][word[i - 1].islower()] if c == "0" else c for i, c in enumerate(word)
         )
@@ -67,16 +68,21 @@ def _repaired(word: str) -> str:
     return word[:at] + letter + word[at + 1 :]
 
 
-def _zeros_for_os(word: str, digits: Sequence[int]) -> bool:
-    """Whether every digit of the word is a ``0`` after a letter and before a letter or the
-    word's end (``J0H0R``, ``AUT0``, ``IP0H``): in a monospace print the O and the zero look
-    alike. A code's zero follows a digit or starts its word (``0AA``, ``JM0195368``)."""
-    return bool(digits) and all(
-        word[i] == "0"
-        and word[i - 1 : i].isalpha()
-        and (i + 1 == len(word) or word[i + 1].isalpha())
-        for i in digits
-    )
+def _zeros_for_os(word: str, digits: Sequence[int], letters: int) -> bool:
+    """Whether every digit of the word is a ``0`` in a run after a letter and before a letter
+    or the word's end (``J0H0R``, ``B00K``, ``AUT0``): in a monospace print the O and the zero
+    look alike. A code's zero follows a digit or starts its word (``0AA``, ``JM0195368``); a
+    word of two letters takes no zero at its end (``A00``)."""
+    if not digits or any(word[i] != "0" for i in digits):
+        return False
+    for run in _ZEROS.finditer(word):
+        before, after = word[run.start() - 1 : run.start()], word[run.end() : run.end() + 1]
+        if not before.isalpha() or not (after.isalpha() or (not after and letters >= 3)):
+            return False
+    return letters >= 2
+
+
+_ZEROS = re.compile(r"0+")
 
 
 def _unmarked(char: str, letters: frozenset[str]) -> str:
