@@ -163,7 +163,7 @@ def test_the_fitted_scorer_is_the_committee_the_calibration_was_fitted_on() -> N
         right[i % 6] = True
         x[i % 6, 0] += 3.0
         ones = np.ones(6)
-        examples.append(Example(x, right, ones, ones, np.zeros(6), np.arange(6)))
+        examples.append(Example(x, right, ones, ones, np.zeros(6), np.zeros(6), np.arange(6)))
     fitted = fit_field(examples, folds=5)
     assert isinstance(fitted.model.scorer, Committee)
     assert len(fitted.model.scorer.members) == 5
@@ -250,3 +250,20 @@ def test_a_brand_over_the_name_is_not_the_name() -> None:
         fields = by_name(extract_fields("receipt", [page], scorer=scorer))  # type: ignore[arg-type]
         assert fields["company"].value == "Markt Hofmann & Co.", scorer
         assert fields["address"].value == "Avenue Victor Hugo 92 69001 Lyon", scorer
+
+
+def test_every_letter_of_a_value_counts_toward_its_sureness() -> None:
+    from ocrflow.ocr_tasks.fields.decide import as_example
+    from ocrflow.ocr_tasks.fields.rules import extract_declared
+
+    lines = _lines("KEDAI ABC SDN BHD", "NO 12, JALAN MAJU", "TAMAN JAYA", "TEL: 03-1234 5678")
+    specs = {spec.name: spec for spec in localised_specs(Receipt)}
+    rules = {r.name: r for r in extract_declared(list(specs.values()), lines)}
+    found = field_candidates(specs["address"], lines, rules)
+    example = as_example(found)
+    by_value = {c.value: i for i, c in enumerate(found.candidates)}
+    one, two = by_value["NO 12, JALAN MAJU"], by_value["NO 12, JALAN MAJU TAMAN JAYA"]
+    # make_page reads each line at 0.9 - order/100 and keeps no letter's own confidence.
+    assert example.char_all[one] == pytest.approx(13 * np.log(0.89))
+    assert example.char_all[two] == pytest.approx(13 * np.log(0.89) + 9 * np.log(0.88))
+    assert example.char_min[two] == pytest.approx(0.88)

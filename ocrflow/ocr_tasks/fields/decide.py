@@ -80,11 +80,13 @@ def as_example(found: CandidateSet, right: np.ndarray | None = None) -> Example:
     failed = np.array(
         [float(check_value(c.value, found.spec.rule) is not None) for c in found.candidates]
     )
-    chars = np.array([_char_min(c) for c in found.candidates], dtype=np.float64)
+    confidences = [_char_confidences(c) for c in found.candidates]
+    chars = np.array([_char_min(c) for c in confidences], dtype=np.float64)
+    every_char = np.array([_char_all(c) for c in confidences], dtype=np.float64)
     truth = right if right is not None else np.zeros(n, dtype=bool)
     ids: dict[str, int] = {}
     value_ids = np.array([ids.setdefault(_key(c.value), len(ids)) for c in found.candidates])
-    return Example(found.features, truth.astype(bool), ocr, chars, failed, value_ids)
+    return Example(found.features, truth.astype(bool), ocr, chars, every_char, failed, value_ids)
 
 
 def _key(value: FieldValue) -> str:
@@ -95,21 +97,35 @@ def _ocr(candidate: Candidate) -> float:
     return min((line.line.confidence for line in candidate.lines), default=0.0)
 
 
-def _char_min(candidate: Candidate) -> float:
-    """The least confident letter or digit of the value's text (of its lines, for a value
-    that spans lines or whose characters were not kept). Punctuation is left out: a doubtful
-    bracket does not make a name wrong, a doubtful letter does."""
-    weakest = 1.0
+def _char_confidences(candidate: Candidate) -> list[float]:
+    """The confidence of each letter and digit of the value's text (of its lines, for a value
+    that spans lines; the line's confidence for each of a line whose characters were not
+    kept). Punctuation is left out: a doubtful bracket does not make a name wrong, a
+    doubtful letter does."""
+    found: list[float] = []
     for line in candidate.lines:
         chars = line.line.char_confidences
         if len(chars) != len(line.text):
-            weakest = min(weakest, line.line.confidence)
+            found += [line.line.confidence] * max(sum(c.isalnum() for c in line.text), 1)
             continue
         at = line.text.find(candidate.raw) if len(candidate.lines) == 1 else -1
         start, end = (at, at + len(candidate.raw)) if at >= 0 else (0, len(chars))
-        span = [chars[i] for i in range(start, end) if line.text[i].isalnum()]
-        weakest = min([weakest, *span])
-    return weakest
+        found += [chars[i] for i in range(start, end) if line.text[i].isalnum()]
+    return found
+
+
+def _char_min(confidences: Sequence[float]) -> float:
+    """The least confident letter or digit."""
+    return min(confidences, default=1.0)
+
+
+def _char_all(confidences: Sequence[float]) -> float:
+    """Log of the chance that every letter and digit was read right: a long address with
+    one doubtful letter in forty is less sure than a short name with one."""
+    return float(np.sum(np.log(np.clip(confidences, CHAR_FLOOR, 1.0))))
+
+
+CHAR_FLOOR = 1e-3  # a character read at nothing counts as one read at this
 
 
 # --- the decision ------------------------------------------------------------------------

@@ -31,18 +31,18 @@ from ocrflow.ocr_tasks.fields.candidates import FEATURES
 # is over the best candidate with another value; the hand rules' agreement and a value printed
 # more than once tell sure decisions apart where the scores of most sit at the clip.
 DECISION_FEATURES = (
-    "score", "margin", "ocr", "char_min", "checks_failed", "rule_agrees", "recurs",
+    "score", "margin", "ocr", "char_min", "checks_failed", "rule_agrees", "recurs", "char_all",
 )  # fmt: skip
 # The least spread the calibration standardises each decision feature by (log-odds, log-odds,
 # confidences, a count, flags). Decisions that were nearly all sure in fitting (generated
 # invoices: every score at the clip) would otherwise read a small drop in score as a certain
 # error.
-DECISION_MIN_SCALE = (1.0, 1.0, 0.05, 0.05, 0.5, 0.5, 0.5)
+DECISION_MIN_SCALE = (1.0, 1.0, 0.05, 0.05, 0.5, 0.5, 0.5, 0.1)
 # Which way each decision feature may move the confidence: a higher score, margin, OCR
 # confidence, agreement or recurrence never makes a decision less sure, a failed check never
 # surer. With a few wrong decisions among a hundred, a free fit reads noise as a rule
 # (a better OCR line meaning a worse total).
-DECISION_SIGNS = (1, 1, 1, 1, -1, 1, 1)
+DECISION_SIGNS = (1, 1, 1, 1, -1, 1, 1, 1)
 _RULE_PICK = FEATURES.index("rule_pick")
 _RECURS = FEATURES.index("recurs")
 # Scores are read as log-odds within ±6 (400 to 1): beyond that a scorer's certainty says
@@ -182,6 +182,7 @@ class Example:
     right: NDArray[np.bool_]
     ocr: NDArray[np.float64]  # the OCR confidence of each candidate's lines (the weakest)
     char_min: NDArray[np.float64]  # the least sure character of the candidate's text
+    char_all: NDArray[np.float64]  # log of the chance that all its characters are right
     checks_failed: NDArray[np.float64]
     # The same number for candidates with the same value: a runner-up with the winner's
     # value agrees with it, it does not compete.
@@ -274,7 +275,7 @@ def decision_row(scores: NDArray[np.float64], example: Example) -> tuple[int, li
     second = logit(float(scores[others[0]])) if others else logit(0.0)
     row = [top, top - second, float(example.ocr[best]), float(example.char_min[best]),
            float(example.checks_failed[best]), float(example.features[best, _RULE_PICK]),
-           float(example.features[best, _RECURS])]  # fmt: skip
+           float(example.features[best, _RECURS]), float(example.char_all[best])]  # fmt: skip
     return best, row
 
 
