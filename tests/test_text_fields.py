@@ -126,6 +126,7 @@ def test_a_title_printed_over_two_lines_is_not_the_company(scorer: str) -> None:
         # A company's legal form is no place name (KG, not Kampung).
         ("Boulangerie Dupont KG", False),
         ("IKEA Cheras", False),
+        ("B00K MUTIARA (484542-U)", False),  # zeros for Os, not a unit number
         ("Site: 1046", False),
         ("Ministry of Finance", False),
     ],
@@ -232,6 +233,11 @@ def test_a_name_with_its_registration_number_anchors_the_address() -> None:
     )
     fields = by_name(extract_fields("receipt", [page], scorer="rules"))
     assert fields["company"].value == "UNIQUE CAHAYA"
+    zeros = page.lines[0].model_copy(update={"text": "B00K MUTIARA (484542-U)"})
+    read = page.model_copy(update={"lines": [zeros, *page.lines[1:]]})
+    assert by_name(extract_fields("receipt", [read], scorer="rules"))["company"].value == (
+        "BOOK MUTIARA"
+    )
     assert fields["address"].value == (
         "NO 237, PERSIARAN PERDANA, TAMAN BUKIT INDAH, 75000 MELAKA, MALAYSIA"
     )
@@ -267,3 +273,32 @@ def test_every_letter_of_a_value_counts_toward_its_sureness() -> None:
     assert example.char_all[one] == pytest.approx(13 * np.log(0.89))
     assert example.char_all[two] == pytest.approx(13 * np.log(0.89) + 9 * np.log(0.88))
     assert example.char_min[two] == pytest.approx(0.88)
+
+
+@pytest.mark.parametrize(
+    ("mark_read_at", "name"), [(0.99, "Dupont Café & Co."), (0.6, "Dupont Cafe & Co.")]
+)
+def test_a_mark_read_surely_is_kept_on_an_english_receipt(mark_read_at: float, name: str) -> None:
+    page = make_page(
+        ("Dupont Café & Co.", 40, 10),
+        ("12 High Street", 40, 35),
+        ("London SW1A 1AA", 40, 60),
+        ("TEL: 020 7946 0000", 40, 85),
+        ("RECEIPT", 40, 110),
+        ("SUBTOTAL 16.50", 40, 280),
+        ("TOTAL 16.50", 40, 300),
+        ("CASH 20.00", 40, 320),
+        ("CHANGE 3.50", 40, 340),
+        ("THANK YOU, PLEASE COME AGAIN", 40, 360),
+    )
+    text = page.lines[0].text
+    sure = [mark_read_at if char == "é" else 0.99 for char in text]
+    lines = [page.lines[0].model_copy(update={"char_confidences": sure}), *page.lines[1:]]
+    page = page.model_copy(update={"lines": lines})
+    assert document_letters(page_lines([page]), "auto") == (
+        {"é"} if mark_read_at > 0.9 else frozenset()
+    )
+    for scorer in ("rules", "auto"):
+        company = by_name(extract_fields("receipt", [page], scorer=scorer))["company"]  # type: ignore[arg-type]
+        assert company.value == name, scorer
+        assert company.raw_text == text

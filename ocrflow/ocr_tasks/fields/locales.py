@@ -653,7 +653,7 @@ def is_address_line(text: str) -> bool:
 _ADDRESS_NUMBER = re.compile(
     r"(?<![\d.,:/-])\d{4,5}(?=\s*[^\W\d_]{2,})|,\s*\d{4,5}\W*$"
     r"|\b[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}\b"
-    r"|^\W*[A-Z]?\d{1,5}[A-Z]?(?:-\d{1,4}[A-Z]?)?(?:,\s*|\s+)[^\W\d]{2,}"
+    r"|^\W*(?:[A-Z]\d{1,4}-\d{1,4}[A-Z]?|\d{1,5}[A-Z]?(?:-\d{1,4}[A-Z]?)?)(?:,\s*|\s+)[^\W\d]{2,}"
 )
 # Street words written on the end of a name (Hauptstraße, Bahnhofstr., Marktplatz).
 _ADDRESS_SUFFIXES = re.compile(r"\w(?:straße|strasse|str|gasse|allee|platz|straat|gracht)\b")

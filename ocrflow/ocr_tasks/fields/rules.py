@@ -343,8 +343,9 @@ def _repeated_in(above: Line, line: Line) -> bool:
 
 
 def _name_like(text: str) -> bool:
-    """Enough letters, few digits, not all lower case (a handwritten note reads lower), not a
-    document's title."""
+    """Enough letters, few digits (once digits read for letters are letters again: ``B00K``),
+    not all lower case (a handwritten note reads lower), not a document's title."""
+    text = tidy_text(text, frozenset())
     letters = sum(char.isalpha() for char in text)
     digits = sum(char.isdigit() for char in text)
     enough = letters >= 3 and digits <= 0.2 * letters and not text.islower()

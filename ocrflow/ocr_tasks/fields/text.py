@@ -93,14 +93,33 @@ def _unmarked(char: str, letters: frozenset[str]) -> str:
 
 
 def document_letters(lines: Sequence[Line], locale: str) -> frozenset[str]:
-    """The marked letters the document's languages write: its locale's, or for the ``auto``
-    locale those of the locale its words point to (English's when they are English, every
-    language's when they point nowhere)."""
+    """The marked letters the document writes: its locale's languages' (for the ``auto``
+    locale, those of the locale its words point to: English's when they are English, every
+    language's when they point nowhere), and any the recogniser read surely on it (a French
+    shop's ``Café`` on an English receipt). A stray accent on an English page is an unsure
+    one (SROIE's ``Restäurants``: under 0.88; marks a language writes read over 0.99)."""
     chosen = get_locale(locale)
     languages: Iterable[str] = chosen.languages
     if chosen.permissive:
         languages = _implied_languages(tuple(line.text for line in lines)) or chosen.languages
-    return _letters(tuple(languages))
+    return _letters(tuple(languages)) | _surely_read_marks(lines)
+
+
+SURE_MARK = 0.95  # a marked letter read at least this surely is printed so
+
+
+def _surely_read_marks(lines: Sequence[Line]) -> frozenset[str]:
+    found: set[str] = set()
+    for line in lines:
+        text, chars = line.text, line.line.char_confidences
+        if len(chars) != len(text) or text.isascii():
+            continue
+        found.update(
+            char.lower()
+            for char, sure in zip(text, chars, strict=True)
+            if not char.isascii() and sure >= SURE_MARK and _unmarked(char, frozenset()) != char
+        )
+    return frozenset(found)
 
 
 @lru_cache(maxsize=32)  # one document's fields ask in turn; a long run must not keep them all
