@@ -83,6 +83,8 @@ RECEIPT = make_page(
         ("12/25/2018", datetime.date(2018, 12, 25)),  # a month can only be the 12
         ("Mar 12, 2018", datetime.date(2018, 3, 12)),
         ("12-Sept-2019", datetime.date(2019, 9, 12)),
+        ("14-0CT-2018", datetime.date(2018, 10, 14)),  # a zero for the O of a month
+        ("24-N0V-2018 13:38", datetime.date(2018, 11, 24)),
         ("14.03.18 10:22", datetime.date(2018, 3, 14)),
         ("DATE:18/01/201810:27:03", datetime.date(2018, 1, 18)),  # time glued to the year
         ("2018/02/2213:34:14", datetime.date(2018, 2, 22)),
@@ -184,6 +186,19 @@ def test_label_and_value_on_one_line() -> None:
 def test_date_without_label_is_found_anywhere() -> None:
     page = make_page(("SHOP SDN BHD", 10, 10), ("12-01-19 21:13 SH01", 20, 500))
     assert by_name(extract_fields("receipt", [page]))["date"].value == datetime.date(2019, 1, 12)
+
+
+def test_a_date_without_label_is_the_one_printed_with_a_time() -> None:
+    page = make_page(
+        ("SHOP SDN BHD", 10, 10),
+        ("1 MAR 2018", 200, 35),  # a stamp
+        ("NO 5, JALAN MAJU", 10, 60),
+        ("TOTAL 12.30", 20, 300),
+        ("14-03-18 21:49 SH03 T1", 20, 500),
+    )
+    for scorer in ("rules", "auto"):
+        date = by_name(extract_fields("receipt", [page], scorer=scorer))["date"]  # type: ignore[arg-type]
+        assert date.value == datetime.date(2018, 3, 14), scorer
 
 
 def test_implausible_values_need_review() -> None:

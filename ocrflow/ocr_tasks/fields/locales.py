@@ -399,6 +399,7 @@ def _month_table(languages: tuple[str, ...]) -> dict[str, int]:
         for name, number in names.items():
             table.setdefault(name, number)
             table.setdefault(_strip_accents(name), number)  # OCR drops accents: fevr, marz
+            table.setdefault(_strip_accents(name).replace("o", "0"), number)  # 0CT, N0V
     return table
 
 

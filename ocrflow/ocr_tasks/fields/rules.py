@@ -191,11 +191,16 @@ def _candidate(spec: FieldSpec, text: str, lines: tuple[Line, ...]) -> Candidate
 
 
 def _anywhere(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
-    for line in lines:
-        candidate = _candidate(spec, line.text, (line,))
-        if candidate.found is not None:
-            return candidate
-    return None
+    """The first value in reading order; for a date, the first printed with a time of day
+    when there is one (a sale's timestamp, not a stamp's or a promotion's date)."""
+    found = (_candidate(spec, line.text, (line,)) for line in lines)
+    values = [candidate for candidate in found if candidate.found is not None]
+    if spec.kind == "date":
+        values = [c for c in values if _TIME_OF_DAY.search(c.text)] or values
+    return values[0] if values else None
+
+
+_TIME_OF_DAY = re.compile(r"(?<!\d)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
 
 
 def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
