@@ -310,24 +310,26 @@ def test_the_answer_form_is_typed() -> None:
 def test_the_picture_is_inline_when_the_document_can_be_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_data: Path, start_review: Any
 ) -> None:
-    """A real receipt (SROIE 003), read and stored by ingest-documents in-process; the form
-    for a field of it that needs review (whichever the fitted model doubts) shows the lines
-    the value came from as an inline PNG."""
+    """A real receipt (SROIE 011, whose name is read ``HARDWAKE`` and doubted), read and
+    stored by ingest-documents in-process; the form for a field of it that needs review
+    (whichever the fitted model doubts) shows the lines the value came from as an inline
+    PNG."""
     from ocrflow.flows.ingest import IngestParameters, ingest_documents
+    from ocrflow.ocr_tasks.annotate import markdown_escape
 
     url = f"sqlite:///{tmp_path / 'results.db'}"
     monkeypatch.setenv("OCRFLOW_STORAGE__DATABASE_URL", url)
     folder = tmp_path / "scans"
     folder.mkdir()
-    shutil.copy(shared_data / "sroie" / "img" / "003.jpg", folder / "003.jpg")
+    shutil.copy(shared_data / "sroie" / "img" / "011.jpg", folder / "011.jpg")
     ingest_documents(IngestParameters(source=str(folder), document_type="receipt"))
     queue = query.review_queue(url)
     one_line = queue[queue["value"].notna() & ~queue["value"].str.contains("\n", na=False)]
-    assert not one_line.empty, "SROIE 003 has no one-line field in review"
+    assert not one_line.empty, "SROIE 011 has no one-line field in review"
     name, value = one_line.iloc[0]["name"], one_line.iloc[0]["value"]
     run = start_review(field=name)
     description, _ = run.next_form()
-    assert value in description
+    assert markdown_escape(value) in description  # the form writes it as Markdown text
     assert f"![the lines {name} was read from](data:image/png;base64," in description
     run.answer(answer="accept", reviewer="ana")
     assert [a.value for a in run.summary().answered] == [value]

@@ -49,7 +49,7 @@ from ocrflow.ocr_tasks.fields.rules import (
 )
 from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
-from ocrflow.ocr_tasks.fields.values import check_value, values_in
+from ocrflow.ocr_tasks.fields.values import TIME_OF_DAY, check_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldResult, FieldValue
 
@@ -65,7 +65,6 @@ FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 _EXCLUDED = FEATURES.index("excluded")
 _CURRENCY = re.compile(r"RM|MYR|USD|EUR|GBP|SGD|\$|€|£|¥", re.IGNORECASE)
-_TIME = re.compile(r"\d{1,2}:\d\d")
 _PRICE = re.compile(r"(?<![\d.,])\d{1,6}[.,]\d\d(?![\d.,])")
 
 
@@ -440,7 +439,7 @@ def _shape_features(
         float(bool(ranked) and value == ranked[0]),
         rank,
         float(isinstance(value, int) or (is_number and "." not in raw and "," not in raw)),
-        float(_TIME.search(line_text) is not None),
+        float(TIME_OF_DAY.search(line_text) is not None),
         float(not year_ok or check_value(value, spec.rule) is not None),
         letters / max(len(raw), 1),
         digits / max(len(raw), 1),

@@ -21,7 +21,13 @@ from ocrflow.ocr_tasks.fields.localise import is_total
 from ocrflow.ocr_tasks.fields.rounding import after_rounding
 from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
-from ocrflow.ocr_tasks.fields.values import Found, check_value, find_value, values_in
+from ocrflow.ocr_tasks.fields.values import (
+    TIME_OF_DAY,
+    Found,
+    check_value,
+    find_value,
+    values_in,
+)
 from ocrflow.schemas.doctypes import FieldSpec
 from ocrflow.schemas.records import FieldResult, FieldValue, LineRef
 
@@ -196,11 +202,8 @@ def _anywhere(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
     found = (_candidate(spec, line.text, (line,)) for line in lines)
     values = [candidate for candidate in found if candidate.found is not None]
     if spec.kind == "date":
-        values = [c for c in values if _TIME_OF_DAY.search(c.text)] or values
+        values = [c for c in values if TIME_OF_DAY.search(c.text)] or values
     return values[0] if values else None
-
-
-_TIME_OF_DAY = re.compile(r"(?<!\d)(?:[01]?\d|2[0-3]):[0-5]\d(?!\d)")
 
 
 def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
@@ -366,6 +369,7 @@ def _after(spec: FieldSpec, lines: Sequence[Line], anchor: tuple[Line, ...]) -> 
     block: list[Line] = []
     for line in lines[start:]:
         stop = rule.stop is not None and re.search(rule.stop, line.text) is not None
+        # Looking twice as far: a postal block may lose the lines above its street.
         if (stop and block) or len(block) == 2 * rule.max_lines:
             break
         if not (stop or (rule.skip and re.search(rule.skip, line.text))):

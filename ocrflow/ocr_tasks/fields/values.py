@@ -111,6 +111,8 @@ def _locale(locale: str | Locale) -> Locale:
 
 # --- integers and phones -----------------------------------------------------------------
 
+# A time of day on a line (``21:49``, glued on too: ``21:280001``): a sale's timestamp.
+TIME_OF_DAY = re.compile(r"\d{1,2}:\d\d")
 _INT = re.compile(r"(?<![\d.,])-?\d{1,3}(?:,\d{3})+(?![\d.,]\d)|(?<![\d.,])-?\d+(?![.,]\d)")
 _PHONE = re.compile(r"(?<![\w+])(\+?\(?\d[\d\s().\-/]{5,}\d)(?!\w)")
 
