@@ -200,10 +200,11 @@ def _anywhere(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
     """The first value in reading order; for a date, the first printed with a time of day
     when there is one (a sale's timestamp, not a stamp's or a promotion's date)."""
     found = (_candidate(spec, line.text, (line,)) for line in lines)
-    values = [candidate for candidate in found if candidate.found is not None]
-    if spec.kind == "date":
-        values = [c for c in values if TIME_OF_DAY.search(c.text)] or values
-    return values[0] if values else None
+    values = (candidate for candidate in found if candidate.found is not None)
+    if spec.kind != "date":
+        return next(values, None)  # no need to parse the lines after the first value
+    dates = list(values)
+    return next((c for c in dates if TIME_OF_DAY.search(c.text)), dates[0] if dates else None)
 
 
 def _top(spec: FieldSpec, lines: Sequence[Line]) -> Candidate | None:
