@@ -263,7 +263,7 @@ class Receipt(DocumentType):
             concept="receipt_total",
             ranked=True,
             exclude=_TOTAL_EXCLUDE,
-            exclude_concepts=("tender", "without_tax"),  # cash handed over, change given back
+            exclude_concepts=("tender", "change", "without_tax"),  # cash handed over, given back
             position="right",
             pick="largest",
             minimum=Decimal("0.01"),  # a receipt for nothing is a misread (``00`` of ``190 00``)

@@ -35,7 +35,7 @@ from ocrflow.ocr_tasks.fields.values import (
     parse_date,
 )
 from ocrflow.ocr_tasks.fields.wrapped import rejoined_wrapped
-from ocrflow.schemas.doctypes import DocumentType, get_document_type
+from ocrflow.schemas.doctypes import DocumentType, FieldSpec, get_document_type
 from ocrflow.schemas.records import FieldResult, PageResult
 
 __all__ = [
@@ -80,8 +80,14 @@ def extract_fields(
             results = extract_learned(specs, lines, fitted)
         else:
             results = extract_declared(specs, lines)
-        results = cross_checked(rejoined_wrapped(settle_dates(results, specs, lines), lines))
+        settled = rejoined_wrapped(settle_dates(results, specs, lines), lines)
+        results = cross_checked(settled, lines, _total_locale(specs))
     return weak_lines_reviewed(results, lines, min_confidence)
+
+
+def _total_locale(specs: Sequence[FieldSpec]) -> str:
+    """The locale the total is read in (amounts of the tender lines read alike)."""
+    return next((spec.locale for spec in specs if spec.name == "total"), "auto")
 
 
 def weak_lines_reviewed(

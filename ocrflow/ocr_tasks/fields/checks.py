@@ -33,9 +33,10 @@ def cross_field_checks(values: Mapping[str, object]) -> list[CheckResult]:
     """The checks the values allow.
 
     Keys: ``net``, ``tax``, ``total`` (amounts), ``lines`` (the line amounts, where line items
-    are read), ``issue_date``, ``due_date`` (dates), ``iban``, ``vat_id`` (text; ``country``
-    names the country of a VAT ID printed without its prefix). A check none of whose fields is
-    present is left out.
+    are read), ``asked`` (what cash paid less change may be), ``roundings`` (the
+    cash roundings printed), ``issue_date``, ``due_date`` (dates), ``iban``, ``vat_id`` (text;
+    ``country`` names the country of a VAT ID printed without its prefix). A check none of
+    whose fields is present is left out.
     """
     results = (check(values) for check in _CHECKS)
     return [r for r in results if r is not None]
@@ -98,6 +99,22 @@ def _line_sum_check(values: Mapping[str, object]) -> CheckResult | None:
     printed = ", ".join(f"{n} is {_money(v)}" for n, v in targets.items() if v is not None)
     reason = f"{len(amounts)} lines add up to {_money(line_sum)}, but {printed}"
     return CheckResult("line_sum", fields, False, reason)
+
+
+def _tender_check(values: Mapping[str, object]) -> CheckResult | None:
+    """Cash paid less change is the total to the cent, or to a printed cash rounding (a till
+    asks for the rounded sum). ``asked``: every amount paid less change may be (more than one
+    where a label's amount is unclear); left out unless the document prints both."""
+    asked, total = values.get("asked"), _amount(values.get("total"))
+    if not isinstance(asked, frozenset) or not asked or total is None:
+        return None
+    roundings = values.get("roundings")
+    slack = {Decimal(0), *(roundings if isinstance(roundings, frozenset) else ())}
+    said = " or ".join(_money(a) for a in sorted(asked))
+    if any(abs(a - total) in slack for a in asked):
+        return CheckResult("paid_less_change", ("total",), True, f"paid less change is {said}")
+    reason = f"paid less change is {said}, but the total is {_money(total)}"
+    return CheckResult("paid_less_change", ("total",), False, reason)
 
 
 # --- dates --------------------------------------------------------------------------------
@@ -176,6 +193,7 @@ def _vat_country(number: str, hint: object) -> str | None:
 _CHECKS: tuple[Check, ...] = (
     _sum_check,
     _line_sum_check,
+    _tender_check,
     _date_order_check,
     _iban_check,
     _vat_check,

@@ -10,7 +10,7 @@ at or above ``min_confidence`` and no failed cross-field check; otherwise the fi
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from ocrflow.ocr_tasks.fields.candidates import (
 from ocrflow.ocr_tasks.fields.checks import cross_field_checks
 from ocrflow.ocr_tasks.fields.layout import Line
 from ocrflow.ocr_tasks.fields.localise import is_total
+from ocrflow.ocr_tasks.fields.rounding import rounding_adjustments
 from ocrflow.ocr_tasks.fields.rules import extract_declared
 from ocrflow.ocr_tasks.fields.scorer import (
     Example,
@@ -36,6 +37,7 @@ from ocrflow.ocr_tasks.fields.scorer import (
     decision_row,
     load_model,
 )
+from ocrflow.ocr_tasks.fields.tender import read_tender
 from ocrflow.ocr_tasks.fields.values import check_value
 from ocrflow.schemas.doctypes import BUILT_IN, DocumentType, FieldSpec
 from ocrflow.schemas.records import FieldResult, FieldValue, LineRef
@@ -249,14 +251,19 @@ def _shown(value: FieldValue) -> str:
     return str(value)
 
 
-def cross_checked(results: Sequence[FieldResult]) -> list[FieldResult]:
-    """Fields in a failed cross-field check (net + tax = total, due ≥ issue, ...) go to
-    review with the check's reason, when the checks module is there."""
-    values: Mapping[str, object] = {
+def cross_checked(
+    results: Sequence[FieldResult], lines: Sequence[Line] = (), locale: str = "auto"
+) -> list[FieldResult]:
+    """Fields in a failed cross-field check (net + tax = total, due ≥ issue, cash paid less
+    change = total, ...) go to review with the check's reason."""
+    values: dict[str, object] = {
         ("issue_date" if r.name == "date" else r.name): r.value
         for r in results
         if r.value is not None
     }
+    tender = read_tender(lines, locale) if "total" in values else None
+    if tender is not None:
+        values |= {"asked": tender.asked(), "roundings": rounding_adjustments(lines, locale)}
     failed = [check for check in cross_field_checks(values) if check.passed is False]
     out = []
     for result in results:

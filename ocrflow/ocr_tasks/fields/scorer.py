@@ -229,11 +229,16 @@ def _constant(
 
 
 def fit_scorer(examples: Sequence[Example]) -> Boosted | Linear:
+    """A scorer over the features that vary among the examples' candidates: a feature of
+    another field only (a total's tender agreement for a name) would still reorder the trees'
+    equal splits, and so change a field it says nothing about."""
     x = np.vstack([e.features for e in examples]) if examples else np.zeros((0, len(FEATURES)))
     y = np.concatenate([e.right for e in examples]) if examples else np.zeros(0, dtype=bool)
+    varying = [i for i in range(x.shape[1]) if len(x) and np.ptp(x[:, i]) > 0] or [0]
+    names = [FEATURES[i] for i in varying]
     if len(set(y.tolist())) < 2 or y.sum() < MIN_POSITIVES_FOR_TREES:
-        return fit_linear(x, y, FEATURES)
-    return fit_boosted(x, y, FEATURES)
+        return fit_linear(x[:, varying], y, names)
+    return fit_boosted(x[:, varying], y, names)
 
 
 MIN_POSITIVES_FOR_TREES = 20  # fewer right candidates: the trees would learn them by heart
@@ -350,7 +355,7 @@ def fit_field(
         scorer = fit_scorer(train)
         members.append(scorer)
         for example in (e for i, e in enumerate(examples) if fold_of[i] == fold):
-            best, row = decision_row(scorer.predict(example.features), example)
+            best, row = decision_row(scorer.predict(example.features, FEATURES), example)
             rows.append(row)
             right.append(best >= 0 and bool(example.right[best]))
     x = np.array(rows, dtype=np.float64).reshape(len(rows), len(DECISION_FEATURES))
