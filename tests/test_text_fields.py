@@ -269,10 +269,33 @@ def test_every_letter_of_a_value_counts_toward_its_sureness() -> None:
     example = as_example(found)
     by_value = {c.value: i for i, c in enumerate(found.candidates)}
     one, two = by_value["NO 12, JALAN MAJU"], by_value["NO 12, JALAN MAJU TAMAN JAYA"]
-    # make_page reads each line at 0.9 - order/100 and keeps no letter's own confidence.
-    assert example.char_all[one] == pytest.approx(13 * np.log(0.89))
-    assert example.char_all[two] == pytest.approx(13 * np.log(0.89) + 9 * np.log(0.88))
+    # make_page reads each line at 0.9 - order/100 and keeps no letter's own confidence; the
+    # comma after 12 counts (a misread digit), the space does not.
+    assert example.char_all[one] == pytest.approx(14 * np.log(0.89))
+    assert example.char_all[two] == pytest.approx(14 * np.log(0.89) + 9 * np.log(0.88))
     assert example.char_min[two] == pytest.approx(0.88)
+
+
+@pytest.mark.parametrize(("doubtful", "char_min"), [(":", 0.73), ("(", 0.99)])
+def test_a_doubtful_mark_beside_a_digit_counts_a_doubtful_bracket_does_not(
+    doubtful: str, char_min: float
+) -> None:
+    from ocrflow.ocr_tasks.fields.decide import as_example
+    from ocrflow.ocr_tasks.fields.rules import extract_declared
+
+    page = make_page(("KEDAI ABC SDN BHD", 40, 10), ("NO.5: 55,57 (TAMAN DAYA)", 40, 35),
+                     ("81100 JOHOR BAHRU", 40, 60), ("TEL: 07-355 2616", 40, 85))  # fmt: skip
+    text = page.lines[1].text
+    confidences = [0.73 if char == doubtful else 0.99 for char in text]
+    lines = [page.lines[0], page.lines[1].model_copy(update={"char_confidences": confidences}),
+             *page.lines[2:]]  # fmt: skip
+    found_lines = page_lines([page.model_copy(update={"lines": lines})])
+    specs = {spec.name: spec for spec in localised_specs(Receipt)}
+    rules = {r.name: r for r in extract_declared(list(specs.values()), found_lines)}
+    found = field_candidates(specs["address"], found_lines, rules)
+    example = as_example(found)
+    index = next(i for i, c in enumerate(found.candidates) if c.value == text)  # one line
+    assert example.char_min[index] == pytest.approx(char_min)
 
 
 @pytest.mark.parametrize(
