@@ -477,3 +477,24 @@ def test_a_numeric_date_with_one_separator_slipped(text: str, expected: datetime
 @pytest.mark.parametrize("text", ["2 10.50", "05 X RM 12.50", "Qty 2 12/18", "Tel 03 5521"])
 def test_numbers_that_are_no_slipped_date(text: str) -> None:
     assert parse_dates(text, get_locale("en-GB")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("18/03/2Ol8", datetime.date(2018, 3, 18)),  # not 18 March 2020, the year cut at the O
+        ("Date: 18/O3/2018", datetime.date(2018, 3, 18)),
+        ("18/03/201B 10:22", datetime.date(2018, 3, 18)),
+        ("1O/12/2017", datetime.date(2017, 12, 10)),
+        ("18/SEP/2018", datetime.date(2018, 9, 18)),  # a month name keeps its letters
+    ],
+)
+def test_letters_read_for_digits_in_a_numeric_date(text: str, expected: datetime.date) -> None:
+    found = parse_dates(text, get_locale("en-GB"))
+    assert [d.value for d in found] == [expected]
+    assert found[0].raw in text
+
+
+@pytest.mark.parametrize("text", ["S/O 5", "Qty 2 12/18", "B/O S/B", "INV/2018/0012"])
+def test_codes_with_lookalike_letters_are_no_dates(text: str) -> None:
+    assert parse_dates(text, get_locale("en-GB")) == []

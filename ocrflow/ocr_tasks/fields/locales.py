@@ -453,7 +453,7 @@ def parse_dates(text: str, locale: Locale) -> list[ParsedDate]:
     ISO and month-name dates read one way; a numeric date reads as the locale says, and under
     ``auto`` keeps both readings when both are dates (``resolve_dates`` may decide later).
     """
-    cleaned = _digits_in_context(text)
+    cleaned = _date_digits(_digits_in_context(text))
     found = [*_iso_dates(cleaned), *_numeric_dates(cleaned, locale), *_named_dates(cleaned, locale)]
     found.sort(key=lambda d: (d.start, -d.end))
     kept: list[ParsedDate] = []
@@ -461,6 +461,32 @@ def parse_dates(text: str, locale: Locale) -> list[ParsedDate]:
         if not kept or date.start >= kept[-1].end:
             kept.append(replace(date, raw=text[date.start : date.end]))
     return kept
+
+
+# Letters OCR reads for digits (2Ol8, 18/O3, 201B), and the digits they stand for.
+_DATE_LOOKALIKES = str.maketrans("OoQIl|SBZ", "000111582")
+# A numeric date with such letters in it: digits and lookalikes around two separators, four
+# digits at least (a month name or a word has no digit between its letters).
+_LOOKALIKE_DIGIT = r"[\dOoQIl|SBZ]"
+_DATE_SHAPED = re.compile(
+    rf"(?<![^\W\d_]){_LOOKALIKE_DIGIT}{{1,4}}([-/.]){_LOOKALIKE_DIGIT}{{1,2}}\1"
+    rf"{_LOOKALIKE_DIGIT}{{2,4}}(?![^\W\d_])"
+)
+
+
+def _date_digits(text: str) -> str:
+    """Lookalike letters in a numeric date turned into their digits (same length: spans hold);
+    without this ``18/03/2Ol8`` read as 18 March 2020, the year cut at the O."""
+
+    def digits(match: re.Match[str]) -> str:
+        token = match.group()
+        fixed = token.translate(_DATE_LOOKALIKES)
+        return fixed if sum(c.isdigit() for c in token) >= MIN_DATE_DIGITS else token
+
+    return _DATE_SHAPED.sub(digits, text)
+
+
+MIN_DATE_DIGITS = 4  # fewer real digits: a code (S/O/5), not a date read with slips
 
 
 def _iso_dates(text: str) -> Iterator[ParsedDate]:
