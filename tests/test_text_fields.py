@@ -8,7 +8,7 @@ import pytest
 from ocrflow.ocr_tasks.fields import extract_fields
 from ocrflow.ocr_tasks.fields.candidates import FEATURES, field_candidates
 from ocrflow.ocr_tasks.fields.layout import page_lines
-from ocrflow.ocr_tasks.fields.locales import is_address_line, language_letters
+from ocrflow.ocr_tasks.fields.locales import ends_with_country, is_address_line, language_letters
 from ocrflow.ocr_tasks.fields.localise import localised_specs
 from ocrflow.ocr_tasks.fields.scorer import Committee, Example, fit_field
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
@@ -325,3 +325,33 @@ def test_a_mark_read_surely_is_kept_on_an_english_receipt(mark_read_at: float, n
         company = by_name(extract_fields("receipt", [page], scorer=scorer))["company"]  # type: ignore[arg-type]
         assert company.value == name, scorer
         assert company.raw_text == text
+
+
+@pytest.mark.parametrize(
+    ("streets", "after", "address"),
+    [
+        # A mall's name or a bill's title under the country is no part of the address.
+        (("No 8, Jalan 7/118B, Desa Tun Razak", "56000 Kuala Lumpur, Malaysia"),
+         "SUNWAY VELOCITY", "No 8, Jalan 7/118B, Desa Tun Razak 56000 Kuala Lumpur, Malaysia"),
+        (("Lot 50, Floor T2, Sky Avenue", "69000 Pahang Malaysia"), "Guest Check",
+         "Lot 50, Floor T2, Sky Avenue 69000 Pahang Malaysia"),
+        # A street named after a country, before its postcode, does not end the address.
+        (("NO 8 JALAN CHAD", "47400 PETALING JAYA"), "SELANGOR",
+         "NO 8 JALAN CHAD 47400 PETALING JAYA SELANGOR"),
+    ],
+)  # fmt: skip
+def test_an_address_ends_on_its_country(streets: tuple[str, ...], after: str, address: str) -> None:
+    texts = ("KEDAI ABC SDN BHD", *streets, after, "TEL: 03-7952 7575", "TOTAL 16.50")
+    page = make_page(*((text, 40, 10 + 25 * i) for i, text in enumerate(texts)))
+    found = by_name(extract_fields("receipt", [page], scorer="rules"))["address"]
+    assert found.value == address
+    assert ends_with_country(streets[-1]) == (address.endswith("Malaysia"))
+
+
+@pytest.mark.parametrize(
+    ("read", "tidy"),
+    [("Jalan 7/1l8B", "Jalan 7/118B"), ("Jalan 7/l18B", "Jalan 7/118B"),
+     ("Il Forno", "Il Forno"), ("SW1A 1AA", "SW1A 1AA"), ("Hotel 1l", "Hotel 1l")],
+)  # fmt: skip
+def test_an_l_among_the_digits_of_a_number_is_a_one(read: str, tidy: str) -> None:
+    assert tidy_text(read, frozenset()) == tidy

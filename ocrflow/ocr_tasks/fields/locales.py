@@ -675,6 +675,24 @@ def is_address_line(text: str) -> bool:
     return _ADDRESS_SUFFIXES.search(folded) is not None
 
 
+def ends_with_country(text: str) -> bool:
+    """Whether the line ends with a country's name in a supported language (babel's names:
+    ``Malaysia``, ``Deutschland``, ``France``): the last line of a postal address."""
+    words = _words_only(text).split()
+    return any(" ".join(words[-size:]) in _country_names() for size in range(1, 4))
+
+
+@cache
+def _country_names() -> frozenset[str]:
+    from babel import Locale as BabelLocale
+
+    names: set[str] = set()
+    for language in (*_LANGUAGES, "ms"):
+        territories = BabelLocale.parse(language).territories
+        names |= {_words_only(name) for code, name in territories.items() if code.isalpha()}
+    return frozenset(names)
+
+
 # A postcode (four or five digits before the town, or last after a comma; the UK's), or a
 # house number starting the line. A number after a label (``NUMBER 29721``) is neither.
 _ADDRESS_NUMBER = re.compile(

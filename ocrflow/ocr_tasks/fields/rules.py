@@ -16,7 +16,7 @@ from ocrflow.ocr_tasks.fields.layout import (
     on_every_page,
     right_of,
 )
-from ocrflow.ocr_tasks.fields.locales import is_address_line, is_document_title
+from ocrflow.ocr_tasks.fields.locales import ends_with_country, is_address_line, is_document_title
 from ocrflow.ocr_tasks.fields.localise import is_total
 from ocrflow.ocr_tasks.fields.rounding import after_rounding
 from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
@@ -384,7 +384,20 @@ def _after(spec: FieldSpec, lines: Sequence[Line], anchor: tuple[Line, ...]) -> 
 
 def postal_part(block: Sequence[Line]) -> list[Line]:
     """The block from its first line that reads as a postal address (the whole block when
-    none does): a branch name, a site number or a former name above the street is no part
-    of the address."""
+    none does) to the line that ends with a country: a branch name, a site number or a
+    former name above the street is no part of the address, nor a mall's name or a bill's
+    title under ``…Kuala Lumpur, Malaysia``."""
     first = next((i for i, line in enumerate(block) if is_address_line(line.text)), 0)
-    return list(block[first:])
+    last = next((i for i in range(first, len(block)) if _country_ends(block, i)), len(block))
+    return list(block[first : last + 1])
+
+
+def _country_ends(block: Sequence[Line], index: int) -> bool:
+    """Whether the address ends on this line: it ends with a country, printed on or after a
+    postcode (``Taman Jordan``, ``Jalan Chad`` are streets)."""
+    return ends_with_country(block[index].text) and any(
+        _POSTCODE.search(line.text) for line in block[: index + 1]
+    )
+
+
+_POSTCODE = re.compile(r"(?<![\d.,])\d{4,6}(?![\d.,])")

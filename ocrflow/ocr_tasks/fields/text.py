@@ -39,15 +39,19 @@ def tidy_text(text: str, letters: frozenset[str]) -> str:
 
 
 _NUMBER_WITH_OS = re.compile(r"(?=(?:[Oo]*\d){2})[\dOo]*[Oo][\dOo]*")
+_ONES = re.compile(r"(?<=\d)[lI](?=\d)|^[lI](?=\d\d)")
 
 
 def _repaired(word: str) -> str:
     """A word of letters with one ``0``, ``1`` or ``5`` in it (between two letters, or first
     before three or more) as the letter it stands for; a code like ``SW1A`` keeps its digit
     (short, all capitals). A number of two digits or more with an ``O`` in it (``29O``,
-    ``456OO``) reads the ``O`` as a zero."""
+    ``456OO``) reads the ``O`` as a zero, and an ``l`` or ``I`` between its digits or first
+    before two of them as a one (``7/1l8B``, ``l18B``)."""
     if _NUMBER_WITH_OS.fullmatch(word):
         return word.replace("O", "0").replace("o", "0")
+    if sum(char.isdigit() for char in word) >= 2:
+        word = _ONES.sub("1", word)
     digits = [i for i, char in enumerate(word) if char.isdigit()]
     letters = sum(char.isalpha() for char in word)
     if _zeros_for_os(word, digits, letters):
