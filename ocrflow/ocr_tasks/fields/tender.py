@@ -67,10 +67,13 @@ def _amounts_beside(index: int, lines: Sequence[Line], parsing: Locale) -> froze
     found = set()
     for other in beside:
         amounts = parse_amounts(other.text, parsing)
-        if len(amounts) == 1 and amounts[0].end - amounts[0].start >= len(other.text.strip()) - 3:
+        alone = len(other.text.strip()) - CURRENCY_ROOM
+        if len(amounts) == 1 and amounts[0].end - amounts[0].start >= alone:
             found.add(abs(amounts[0].value))
     return frozenset(found)
 
 
 # A tilted photo puts the next row's amount on the label's row too: both are read.
 ROW_AMOUNTS = 2
+# A line is an amount alone when little else is printed on it: a currency (``RM 16.10``).
+CURRENCY_ROOM = 3
