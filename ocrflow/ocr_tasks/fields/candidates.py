@@ -48,7 +48,7 @@ from ocrflow.ocr_tasks.fields.rules import (
     without_own_label,
 )
 from ocrflow.ocr_tasks.fields.shares import printed_rates, rate_share
-from ocrflow.ocr_tasks.fields.tender import read_tender
+from ocrflow.ocr_tasks.fields.tender import agrees, read_tender
 from ocrflow.ocr_tasks.fields.text import document_letters, tidy_text
 from ocrflow.ocr_tasks.fields.values import TIME_OF_DAY, check_value, values_in
 from ocrflow.schemas.doctypes import FieldSpec
@@ -101,13 +101,13 @@ def field_candidates(
     items = line_items(spec, lines) if amounts else []
     rates = printed_rates(lines) if amounts and is_total(spec) else frozenset()
     repeated = on_every_page(lines)
-    tender = _tender_amounts(spec, lines, adjustments) if amounts else None
+    asked = _tender_amounts(spec, lines) if amounts else None
     rows = [
         _features(spec, c, found, lines, rule_result)
         + _block_features(spec, c, lines, index, anchor)
         + _agreement_features(c, amounts, adjustments, _sum_of_items(c, items, index, adjustments))
         + [float(bool(c.lines) and all(line.text.strip() in repeated for line in c.lines))]
-        + [_tender_agreement(c.value, tender)]
+        + [_tender_agreement(c.value, asked, adjustments)]
         for c in found
     ]
     features = np.array(rows, dtype=np.float64).reshape(len(found), len(FEATURES))
@@ -497,23 +497,21 @@ def adds_up(row: NDArray[np.float64]) -> bool:
     return bool((row[_SUPPORT] > 0).any())
 
 
-def _tender_amounts(
-    spec: FieldSpec, lines: Sequence[Line], adjustments: frozenset[Decimal]
-) -> frozenset[Decimal] | None:
-    """For a total: what cash paid less change may be, give or take a printed rounding (None
-    where the document prints no paid and change lines)."""
+def _tender_amounts(spec: FieldSpec, lines: Sequence[Line]) -> frozenset[Decimal] | None:
+    """For a total: what cash paid less change may be (None where the document prints no
+    paid and change lines)."""
     tender = read_tender(lines, spec.locale) if is_total(spec) else None
-    if tender is None:
-        return None
-    slack = (Decimal(0), *adjustments, *(-adjustment for adjustment in adjustments))
-    return frozenset(amount + step for amount in tender.asked() for step in slack)
+    return None if tender is None else tender.asked()
 
 
-def _tender_agreement(value: FieldValue, tender: frozenset[Decimal] | None) -> float:
-    """+1 when paid less change is this amount, -1 when it is another, 0 when not printed."""
-    if tender is None or not isinstance(value, Decimal):
+def _tender_agreement(
+    value: FieldValue, asked: frozenset[Decimal] | None, adjustments: frozenset[Decimal]
+) -> float:
+    """+1 when paid less change is this amount (give or take a printed rounding), -1 when it
+    is another, 0 when not printed."""
+    if asked is None or not isinstance(value, Decimal):
         return 0.0
-    return 1.0 if value in tender else -1.0
+    return 1.0 if agrees(asked, value, adjustments) else -1.0
 
 
 def _same_value(candidate: Candidate, rule_result: FieldResult | None) -> bool:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from ocrflow.ocr_tasks.fields.tender import agrees
+
 TOLERANCE = Decimal("0.01")
 
 
@@ -109,9 +111,8 @@ def _tender_check(values: Mapping[str, object]) -> CheckResult | None:
     if not isinstance(asked, frozenset) or not asked or total is None:
         return None
     roundings = values.get("roundings")
-    slack = {Decimal(0), *(roundings if isinstance(roundings, frozenset) else ())}
     said = " or ".join(_money(a) for a in sorted(asked))
-    if any(abs(a - total) in slack for a in asked):
+    if agrees(asked, total, roundings if isinstance(roundings, frozenset) else frozenset()):
         return CheckResult("paid_less_change", ("total",), True, f"paid less change is {said}")
     reason = f"paid less change is {said}, but the total is {_money(total)}"
     return CheckResult("paid_less_change", ("total",), False, reason)

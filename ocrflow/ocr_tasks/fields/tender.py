@@ -32,6 +32,12 @@ class Tender:
         return frozenset(p - c for p in self.paid for c in self.change if p >= c)
 
 
+def agrees(asked: frozenset[Decimal], total: Decimal, roundings: frozenset[Decimal]) -> bool:
+    """Whether paid less change is the total to the cent, or to a printed cash rounding (a
+    till asks for the rounded sum)."""
+    return any(abs(amount - total) in {Decimal(0), *roundings} for amount in asked)
+
+
 def read_tender(lines: Sequence[Line], locale: str) -> Tender | None:
     """The amounts paid and given back, when the document prints both (the first change
     line with an amount, and the paid line just above it)."""
